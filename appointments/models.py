@@ -1,0 +1,124 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from appointments.choices import AppointmentStatus, CreatedFrom, Weekday
+from campaigns.models import Campaign
+from dentalai.models import ObjectIdModel
+from patients.models import Patient
+
+
+class Service(ObjectIdModel):
+    """Something a patient can book, how long it takes, and who can do it."""
+
+    slug = models.SlugField(
+        max_length=64, unique=True, help_text="The API's service_id, e.g. teeth_whitening."
+    )
+    name = models.CharField(max_length=120, unique=True)
+    duration_minutes = models.PositiveSmallIntegerField()
+    providers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="services", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.duration_minutes is not None and not 5 <= self.duration_minutes <= 480:
+            raise ValidationError({"duration_minutes": "Between 5 and 480 minutes."})
+
+
+class ProviderSchedule(ObjectIdModel):
+    """A provider's working hours on one weekday, in the clinic's local time."""
+
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedules"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+
+    class Meta:
+        ordering = ["provider", "weekday", "start_time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "weekday", "start_time"], name="schedule_unique_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    def clean(self):
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "Ends after it starts."})
+
+
+class TimeOff(ObjectIdModel):
+    """A stretch when a provider is away (holiday, training, sick)."""
+
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_off"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name_plural = "time off"
+        indexes = [models.Index(fields=["provider", "start", "end"], name="timeoff_provider_idx")]
+
+    def __str__(self):
+        return f"{self.provider} away {self.start:%Y-%m-%d}-{self.end:%Y-%m-%d}"
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "Ends after it starts."})
+
+
+class Appointment(ObjectIdModel):
+    """A visit on the calendar: booked by the patient from the AI's link, or by staff."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="appointments")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointments",
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    appointment_date = models.DateTimeField(help_text="Start, stored in UTC.")
+    duration_minutes = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    notes = models.TextField(blank=True, default="")
+    created_from = models.CharField(max_length=16, choices=CreatedFrom.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["appointment_date"]
+        indexes = [
+            models.Index(fields=["appointment_date", "status"], name="appointment_date_idx"),
+            models.Index(fields=["provider", "appointment_date"], name="appointment_provider_idx"),
+            models.Index(fields=["created_at", "status"], name="appointment_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.service} for {self.patient} at {self.appointment_date:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self):
+        return self.appointment_date + timedelta(minutes=self.duration_minutes)

@@ -1,0 +1,133 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.choices import BookingStatus, CampaignStatus, CampaignType, DeliveryStatus, Direction
+from campaigns.status import is_active_status
+from dentalai.choices import Channel
+from dentalai.models import ObjectIdModel
+from patients.models import Patient
+
+
+def default_max_attempts() -> int:
+    return settings.CAMPAIGN_MAX_ATTEMPTS
+
+
+class Campaign(ObjectIdModel):
+    """One outreach effort to one patient: a recall when a visit is due, or the recovery of a
+    cold lead. At most one is active per patient (the database refuses a second)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="campaigns")
+    campaign_type = models.CharField(max_length=16, choices=CampaignType.choices)
+    status = models.CharField(
+        max_length=32, choices=CampaignStatus.choices, default=CampaignStatus.ATTEMPTING_RECOVERY
+    )
+    # Derived from status (campaigns.status); stored so the database can enforce uniqueness.
+    is_active = models.BooleanField(default=True, editable=False)
+    channel_type = models.CharField(max_length=16, choices=Channel.choices)
+    thread_id = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        db_index=True,
+        help_text="Gmail thread id, or the patient's E.164 number (whatsapp:+… for WhatsApp).",
+    )
+    engagement_summary = models.TextField(blank=True, default="")
+    attempts_made = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=default_max_attempts)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    booking_status = models.CharField(
+        max_length=16, choices=BookingStatus.choices, blank=True, default=""
+    )
+    booking_link = models.CharField(max_length=500, blank=True, default="")
+    booking_submitted_at = models.DateTimeField(null=True, blank=True)
+    handoff_details = models.JSONField(
+        default=dict, blank=True, help_text="summary, reason, requested_at"
+    )
+    estimated_value = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    recall_due_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(is_active=True),
+                name="one_active_campaign_per_patient",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "recall_due_date"],
+                condition=Q(campaign_type=CampaignType.RECALL),
+                name="one_recall_per_due_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "updated_at"], name="campaign_status_idx"),
+            models.Index(fields=["campaign_type", "status"], name="campaign_type_status_idx"),
+            models.Index(fields=["is_active", "next_attempt_at"], name="campaign_due_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_campaign_type_display()} for {self.patient} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        self.is_active = is_active_status(self.status)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "status" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_active"}
+        super().save(*args, **kwargs)
+
+
+class Interaction(ObjectIdModel):
+    """One message in a campaign's conversation, either way, with the AI's analysis."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="interactions")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    content = models.TextField()
+    ai_analysis = models.JSONField(
+        default=dict, blank=True, help_text="intent, sentiment, action, confidence"
+    )
+    channel_type = models.CharField(max_length=16, choices=Channel.choices)
+    external_id = models.CharField(
+        max_length=255, blank=True, default="", help_text="The provider's message id."
+    )
+    delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices)
+    error = models.TextField(blank=True, default="")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The staff member who wrote it; empty for the AI or the patient.",
+    )
+    timestamp = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["timestamp"]
+        constraints = [
+            # Inbound de-duplication: a provider message is recorded once per channel.
+            models.UniqueConstraint(
+                fields=["channel_type", "external_id"],
+                condition=Q(external_id__gt=""),
+                name="interaction_external_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "timestamp"], name="interaction_campaign_idx"),
+            models.Index(fields=["direction", "timestamp"], name="interaction_direction_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.direction} on {self.timestamp:%Y-%m-%d %H:%M}"
+
+    @property
+    def sender_label(self) -> str:
+        if self.direction == Direction.INCOMING:
+            return "Patient"
+        return str(self.author) if self.author_id else "AI"

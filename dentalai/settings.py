@@ -1,0 +1,245 @@
+"""Settings, read from the environment (see .env.example for every variable).
+
+Development needs nothing set: SQLite under var/, DEBUG on, the outbox for messages.
+A bad value stops start-up with ImproperlyConfigured naming the variable.
+"""
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import environ
+import phonenumbers
+from django.core.exceptions import ImproperlyConfigured
+
+from dentalai.database import database_from_url, is_mongodb
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
+
+
+def _read(name, cast, default):
+    """Read one variable, turning a parse error into one that names it."""
+    try:
+        return cast(name, default=default)
+    except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
+
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLEANS |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def _bool(name, default):
+    """django-environ reads any unknown word as False; a typo must not turn a setting off."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw not in _BOOLEANS:
+        raise ImproperlyConfigured(f"{name}: {raw!r} is not one of {', '.join(_BOOLEANS)}")
+    return _BOOLEANS[raw]
+
+
+DEBUG = _bool("DEBUG", True)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = _read(
+    "ALLOWED_HOSTS", env.list, ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+)
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, [])
+
+# Public base URL of this site, used in links we send (booking, unsubscribe).
+SITE_URL = _read("SITE_URL", env.url, "http://127.0.0.1:8000").geturl().rstrip("/")
+
+# --- Database ------------------------------------------------------------------------------
+DATABASE_URL = env.str("DATABASE_URL", default="")
+DATABASES = {"default": database_from_url(DATABASE_URL, sqlite_dir=VAR_DIR)}
+USE_MONGODB = is_mongodb(DATABASES["default"])
+
+# --- Applications --------------------------------------------------------------------------
+# On MongoDB the contrib apps and django_q need ObjectId primary keys: their AppConfigs and
+# migration modules (mongo_migrations/) differ; our own apps declare portable primary keys and
+# share one migration set on every backend.
+if USE_MONGODB:
+    _BASE_APPS = [
+        "dentalai.mongo_apps.MongoAdminConfig",
+        "dentalai.mongo_apps.MongoAuthConfig",
+        "dentalai.mongo_apps.MongoContentTypesConfig",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django.contrib.staticfiles",
+        "django_mongodb_backend",
+        "dentalai.mongo_apps.MongoDjangoQConfig",
+    ]
+    DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
+    MIGRATION_MODULES = {
+        "admin": "mongo_migrations.admin",
+        "auth": "mongo_migrations.auth",
+        "contenttypes": "mongo_migrations.contenttypes",
+        "django_q": "mongo_migrations.django_q",
+    }
+else:
+    _BASE_APPS = [
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django.contrib.staticfiles",
+        "django_q",
+    ]
+    DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    *_BASE_APPS,
+    "dentalai",
+    "patients",
+    "campaigns",
+    "appointments",
+    "agent",
+    "messaging",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dentalai.urls"
+WSGI_APPLICATION = "dentalai.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dentalai.context_processors.clinic",
+            ],
+        },
+    },
+]
+
+# --- Staff accounts --------------------------------------------------------------------------
+AUTH_USER_MODEL = "dentalai.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# --- Clinic ----------------------------------------------------------------------------------
+CLINIC_NAME = env.str("CLINIC_NAME", default="Bright Smile Dental")
+CLINIC_POSTAL_ADDRESS = env.str(
+    "CLINIC_POSTAL_ADDRESS", default="120 Main Street, Springfield, NY 10001"
+)
+CLINIC_TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="America/New_York")
+try:
+    ZoneInfo(CLINIC_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"CLINIC_TIME_ZONE: {CLINIC_TIME_ZONE!r} is not an IANA time zone name"
+    ) from exc
+
+# Phone numbers without a country code are read in this region (ISO 3166 code).
+PHONE_REGION = env.str("PHONE_REGION", default="US").upper()
+if PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(f"PHONE_REGION: {PHONE_REGION!r} is not a region code like US")
+
+# Campaign defaults.
+CAMPAIGN_MAX_ATTEMPTS = _read("CAMPAIGN_MAX_ATTEMPTS", env.int, 3)
+RECOVERY_COOLDOWN_DAYS = _read("RECOVERY_COOLDOWN_DAYS", env.int, 180)
+if CAMPAIGN_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("CAMPAIGN_MAX_ATTEMPTS must be at least 1.")
+if RECOVERY_COOLDOWN_DAYS < 0:
+    raise ImproperlyConfigured("RECOVERY_COOLDOWN_DAYS must not be negative.")
+
+# --- Internationalisation --------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"  # storage and logs; the clinic's zone is CLINIC_TIME_ZONE
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Background jobs (django-q2) -------------------------------------------------------------
+# The ORM broker works on every database; on MongoDB run a single qcluster (its scheduler
+# relies on row locks, which MongoDB does not have).
+Q_CLUSTER = {
+    "name": "dentalai",
+    "orm": "default",
+    "workers": _read("Q_WORKERS", env.int, 2),
+    "timeout": 120,
+    "retry": 300,
+    "max_attempts": 3,
+    "catch_up": False,
+    "sync": _bool("Q_SYNC", False),
+    "label": "Background jobs",
+}
+
+# --- Security (production) -------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", env.int, 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading commits the clinic's whole domain to HTTPS for good: its IT decides.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# --- Logging ---------------------------------------------------------------------------------
+# Never log message bodies, emails or phone numbers: log ids.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL: {LOG_LEVEL!r} is not a logging level")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

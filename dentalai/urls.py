@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from dentalai import views
+
+admin.site.site_header = "Dental AI — clinic administration"
+admin.site.site_title = "Dental AI admin"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
