@@ -49,4 +49,9 @@ def clinic(db):
         slug="teeth_whitening", name="Teeth Whitening", duration_minutes=90
     )
     whitening.providers.set([dentist])
-    return {"dentist": dentist, "hygienist": hygienist, "cleaning": cleaning, "whitening": whitening}
+    return {
+        "dentist": dentist,
+        "hygienist": hygienist,
+        "cleaning": cleaning,
+        "whitening": whitening,
+    }

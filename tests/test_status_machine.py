@@ -1,0 +1,88 @@
+import itertools
+
+import pytest
+
+from campaigns.choices import CampaignStatus as S
+from campaigns.choices import CampaignType
+from campaigns.models import Campaign
+from campaigns.status import IllegalTransition, campaign_transition, can_transition
+from dentalai.choices import Channel
+from patients.models import Patient
+
+# SPEC §3.2, written out pair by pair so that a change to the machine has to change this too.
+ALLOWED = {
+    (S.ATTEMPTING_RECOVERY, S.RE_ENGAGED),
+    (S.ATTEMPTING_RECOVERY, S.HANDOFF_REQUIRED),
+    (S.ATTEMPTING_RECOVERY, S.BOOKING_INITIATED),
+    (S.ATTEMPTING_RECOVERY, S.RECOVERY_FAILED),
+    (S.ATTEMPTING_RECOVERY, S.RECOVERED),
+    (S.ATTEMPTING_RECOVERY, S.RECOVERY_DECLINED),
+    (S.ATTEMPTING_RECOVERY, S.MANUAL_FOLLOWUP_COMPLETE),
+    (S.RE_ENGAGED, S.HANDOFF_REQUIRED),
+    (S.RE_ENGAGED, S.BOOKING_INITIATED),
+    (S.RE_ENGAGED, S.RECOVERED),
+    (S.RE_ENGAGED, S.RECOVERY_DECLINED),
+    (S.RE_ENGAGED, S.MANUAL_FOLLOWUP_COMPLETE),
+    (S.HANDOFF_REQUIRED, S.RE_ENGAGED),
+    (S.HANDOFF_REQUIRED, S.BOOKING_INITIATED),
+    (S.HANDOFF_REQUIRED, S.RECOVERED),
+    (S.HANDOFF_REQUIRED, S.RECOVERY_DECLINED),
+    (S.HANDOFF_REQUIRED, S.MANUAL_FOLLOWUP_COMPLETE),
+    (S.BOOKING_INITIATED, S.RE_ENGAGED),
+    (S.BOOKING_INITIATED, S.HANDOFF_REQUIRED),
+    (S.BOOKING_INITIATED, S.RECOVERED),
+    (S.BOOKING_INITIATED, S.RECOVERY_DECLINED),
+    (S.BOOKING_INITIATED, S.MANUAL_FOLLOWUP_COMPLETE),
+    (S.BOOKING_INITIATED, S.BOOKING_COMPLETED),
+    # A patient reply re-opens a closed campaign, except a RECOVERED one.
+    (S.RECOVERY_FAILED, S.RE_ENGAGED),
+    (S.RECOVERY_DECLINED, S.RE_ENGAGED),
+    (S.MANUAL_FOLLOWUP_COMPLETE, S.RE_ENGAGED),
+    (S.BOOKING_COMPLETED, S.RE_ENGAGED),
+    (S.BOOKING_COMPLETED, S.RECOVERED),
+}
+ACTIVE = {S.ATTEMPTING_RECOVERY, S.RE_ENGAGED, S.HANDOFF_REQUIRED, S.BOOKING_INITIATED}
+
+
+@pytest.mark.parametrize("current,target", list(itertools.product(S, S)))
+def test_it_allows_exactly_the_specified_transitions(current, target):
+    assert can_transition(current, target) == ((current, target) in ALLOWED)
+
+
+def test_a_recovered_campaign_never_changes_again():
+    assert not any(can_transition(S.RECOVERED, target) for target in S)
+
+
+@pytest.fixture
+def campaign(db):
+    patient = Patient.objects.create(name="John Doe", email="john@example.com")
+    return Campaign.objects.create(
+        patient=patient, campaign_type=CampaignType.RECOVERY, channel_type=Channel.SMS
+    )
+
+
+def test_it_applies_a_legal_transition_and_derives_is_active(campaign):
+    campaign_transition(campaign, S.RECOVERY_DECLINED)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.is_active) == (S.RECOVERY_DECLINED, False)
+
+    campaign_transition(campaign, S.RE_ENGAGED)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.is_active) == (S.RE_ENGAGED, True)
+
+
+def test_it_refuses_an_illegal_transition_naming_both_statuses(campaign):
+    with pytest.raises(IllegalTransition) as raised:
+        campaign_transition(campaign, S.BOOKING_COMPLETED)
+    assert "ATTEMPTING_RECOVERY" in str(raised.value)
+    assert "BOOKING_COMPLETED" in str(raised.value)
+    campaign.refresh_from_db()
+    assert campaign.status == S.ATTEMPTING_RECOVERY
+
+
+def test_is_active_follows_the_status_on_every_save(campaign):
+    for status in S:
+        campaign.status = status
+        campaign.save()
+        campaign.refresh_from_db()
+        assert campaign.is_active == (status in ACTIVE)
