@@ -122,3 +122,24 @@ class Appointment(ObjectIdModel):
     @property
     def ends_at(self):
         return self.appointment_date + timedelta(minutes=self.duration_minutes)
+
+
+class AppointmentSlot(ObjectIdModel):
+    """One grid unit (appointments.availability.GRID_MINUTES) of a provider's time held by an
+    appointment. Unique per provider and start: the database, not a check in Python, refuses
+    a second booking of overlapping time, on every backend and under concurrency (SPEC §3.4)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="slots")
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    start = models.DateTimeField()
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "start"], name="one_booking_per_slot"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider_id} at {self.start:%Y-%m-%d %H:%M}"

@@ -3,6 +3,7 @@ apply them. Every status change in the product goes through `campaign_transition
 conditional bulk update, through `status_fields` after `check_transition`)."""
 
 from campaigns.choices import CampaignStatus as S
+from dentalai.errors import Conflict
 
 ACTIVE_STATUSES = frozenset(
     {S.ATTEMPTING_RECOVERY, S.RE_ENGAGED, S.HANDOFF_REQUIRED, S.BOOKING_INITIATED}
@@ -34,7 +35,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 }
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Conflict):
     """A status change the machine does not allow; the API answers it with 409."""
 
     def __init__(self, current: str, target: str):

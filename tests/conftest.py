@@ -9,6 +9,12 @@ from dentalai.models import User
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is slow on purpose; tests check passwords, not the hasher's cost."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(email: str, name: str, role: str, **fields) -> User:
     return User.objects.create_user(email, PASSWORD, name=name, role=role, **fields)
 

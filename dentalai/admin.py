@@ -1,0 +1,188 @@
+import json
+
+from django.contrib import admin
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from appointments.models import ProviderSchedule, TimeOff
+from dentalai.models import AuditEntry, User, UserManager
+
+
+def pretty_json(value) -> str:
+    if not value:
+        return "-"
+    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False))
+
+
+class StaffCreationForm(BaseUserCreationForm):
+    """A new account: email, name, role and the password typed twice, checked by Django's
+    password validators."""
+
+    class Meta:
+        model = User
+        fields = ("email", "name", "role")
+
+    def clean_email(self):
+        # Stored lower-case; normalising first lets the uniqueness check see "Bob@…" = "bob@…".
+        return UserManager.normalize_email(self.cleaned_data.get("email"))
+
+
+class StaffChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = (
+            "email",
+            "password",
+            "name",
+            "role",
+            "is_active",
+            "is_superuser",
+            "groups",
+            "user_permissions",
+        )
+
+    def clean_email(self):
+        return UserManager.normalize_email(self.cleaned_data.get("email"))
+
+
+class ProviderScheduleInline(admin.TabularInline):
+    model = ProviderSchedule
+    extra = 0
+    fields = ("weekday", "start_time", "end_time")
+    ordering = ("weekday", "start_time")
+    verbose_name_plural = "working hours (clinic time), for providers"
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+    fields = ("start", "end", "reason")
+    ordering = ("-start",)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin (password typed twice on creation, the hash shown read-only with a
+    link to the password form) for our email-based staff accounts."""
+
+    form = StaffChangeForm
+    add_form = StaffCreationForm
+    list_display = ("name", "email", "role", "is_active", "is_superuser", "last_login")
+    list_filter = ("role", "is_active", "is_superuser", "groups")
+    search_fields = ("name", "email")
+    ordering = ("name",)
+    readonly_fields = ("id", "last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("name", "role")}),
+        (
+            "Permissions",
+            {
+                "fields": ("is_active", "is_superuser", "groups", "user_permissions"),
+                "description": "The role decides what the account may see and change: office "
+                "managers and admins everything, the front desk and clinicians patients, "
+                "campaigns, appointments and the knowledge base. Groups and permissions "
+                "chosen here add to the role.",
+            },
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined", "id")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "name", "role", "password1", "password2"),
+            },
+        ),
+    )
+    inlines = (ProviderScheduleInline, TimeOffInline)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The staff audit log, written by the services: read it, never edit it."""
+
+    list_display = ("created_at", "actor", "action", "object_type", "target")
+    list_filter = ("action", "object_type")
+    search_fields = ("action", "object_id", "actor__name", "actor__email")
+    ordering = ("-created_at",)
+    date_hierarchy = "created_at"
+    list_select_related = ("actor",)
+    fields = ("created_at", "actor", "action", "object_type", "object_id", "target", "details_")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="object")
+    def target(self, obj):
+        app_label, _, model_name = obj.object_type.partition(".")
+        try:
+            url = reverse(f"admin:{app_label}_{model_name}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            return obj.object_id
+        return format_html('<a href="{}">{}</a>', url, obj.object_id)
+
+    @admin.display(description="details")
+    def details_(self, obj):
+        return pretty_json(obj.details)
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(admin.ModelAdmin):
+    """Every change made through this admin site, by whom and when (Django writes these)."""
+
+    list_display = (
+        "action_time",
+        "user",
+        "content_type",
+        "object_link",
+        "action_label",
+        "change_text",
+    )
+    list_filter = ("action_flag", "content_type")
+    search_fields = ("object_repr", "change_message", "user__name", "user__email")
+    ordering = ("-action_time",)
+    date_hierarchy = "action_time"
+    list_select_related = ("user", "content_type")
+    fields = ("action_time", "user", "content_type", "object_link", "action_label", "change_text")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="object", ordering="object_repr")
+    def object_link(self, obj):
+        url = obj.get_admin_url() if obj.action_flag != DELETION else None
+        if not url:
+            return obj.object_repr
+        return format_html('<a href="{}">{}</a>', url, obj.object_repr)
+
+    @admin.display(description="action", ordering="action_flag")
+    def action_label(self, obj):
+        return {ADDITION: "Added", CHANGE: "Changed", DELETION: "Deleted"}.get(
+            obj.action_flag, obj.action_flag
+        )
+
+    @admin.display(description="change")
+    def change_text(self, obj):
+        return obj.get_change_message()

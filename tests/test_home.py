@@ -1,0 +1,55 @@
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from campaigns.choices import CampaignStatus, CampaignType
+from campaigns.models import Campaign
+from dentalai.choices import Channel
+from patients.models import Patient
+from tests.conftest import PASSWORD
+
+OUR_APPS = ["dentalai", "patients", "campaigns", "appointments", "agent", "messaging"]
+
+
+def test_the_home_page_sends_anonymous_visitors_to_log_in(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+def test_the_home_page_shows_what_waits_for_staff(client, manager):
+    patient = Patient.objects.create(name="John Doe", email="john@example.com")
+    Campaign.objects.create(
+        patient=patient,
+        campaign_type=CampaignType.RECOVERY,
+        channel_type=Channel.EMAIL,
+        status=CampaignStatus.HANDOFF_REQUIRED,
+    )
+    assert client.login(email=manager.email, password=PASSWORD)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.context["summary"] == {"patients": 1, "active_campaigns": 1, "handoffs": 1}
+    assert "Alice Manager" in response.text
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_every_model_of_ours_declares_a_portable_primary_key():
+    for app in OUR_APPS:
+        for model in apps.get_app_config(app).get_models():
+            pk = model._meta.pk
+            assert not pk.auto_created, f"{model.__name__} relies on an auto primary key"
+            assert pk.get_internal_type() == "CharField", model.__name__
+
+
+@pytest.mark.django_db
+def test_the_migrations_match_the_models():
+    call_command("makemigrations", check=True, dry_run=True, verbosity=0)
