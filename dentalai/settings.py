@@ -4,6 +4,7 @@ Development needs nothing set: SQLite under var/, DEBUG on, the outbox for messa
 A bad value stops start-up with ImproperlyConfigured naming the variable.
 """
 
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -171,6 +172,37 @@ PHONE_REGION = env.str("PHONE_REGION", default="US").upper()
 if PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(f"PHONE_REGION: {PHONE_REGION!r} is not a region code like US")
 
+# --- API and booking -------------------------------------------------------------------------
+# Staff API tokens (HS256). The signing key defaults to SECRET_KEY.
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY
+JWT_LIFETIME_MINUTES = _read("JWT_LIFETIME_MINUTES", env.int, 15)
+# Throttles ("count/period", period s, m, h or d, e.g. "10/15m"): login per client IP and per
+# email, public booking per client IP.
+LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="20/15m")
+LOGIN_RATE_PER_EMAIL = env.str("LOGIN_RATE_PER_EMAIL", default="5/15m")
+BOOKING_RATE_PER_IP = env.str("BOOKING_RATE_PER_IP", default="20/h")
+# Behind a proxy: how many proxies append to X-Forwarded-For (the client is the one before).
+NINJA_NUM_PROXIES = _read("NUM_PROXIES", env.int, 0)
+# Public booking: offered start times are this many minutes apart (a multiple of 15), no
+# sooner than this lead time; a booking link stays valid this many days.
+BOOKING_SLOT_STEP_MINUTES = _read("BOOKING_SLOT_STEP_MINUTES", env.int, 30)
+BOOKING_MIN_LEAD_MINUTES = _read("BOOKING_MIN_LEAD_MINUTES", env.int, 120)
+BOOKING_LINK_MAX_AGE_DAYS = _read("BOOKING_LINK_MAX_AGE_DAYS", env.int, 30)
+if BOOKING_SLOT_STEP_MINUTES <= 0 or BOOKING_SLOT_STEP_MINUTES % 15:
+    raise ImproperlyConfigured("BOOKING_SLOT_STEP_MINUTES must be a positive multiple of 15.")
+for _rate_name in ("LOGIN_RATE_PER_IP", "LOGIN_RATE_PER_EMAIL", "BOOKING_RATE_PER_IP"):
+    if not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", globals()[_rate_name]):
+        raise ImproperlyConfigured(f"{_rate_name}: expected a rate like 10/15m")
+
+# --- Messaging -------------------------------------------------------------------------------
+# Outbound backend per channel. The outbox keeps messages in the database (offline, demos).
+_OUTBOX = "messaging.backends.outbox.OutboxBackend"
+MESSAGING_BACKENDS = {
+    "email": env.str("EMAIL_BACKEND_CLASS", default=_OUTBOX),
+    "sms": env.str("SMS_BACKEND_CLASS", default=_OUTBOX),
+    "whatsapp": env.str("WHATSAPP_BACKEND_CLASS", default=_OUTBOX),
+}
+
 # Campaign defaults.
 CAMPAIGN_MAX_ATTEMPTS = _read("CAMPAIGN_MAX_ATTEMPTS", env.int, 3)
 RECOVERY_COOLDOWN_DAYS = _read("RECOVERY_COOLDOWN_DAYS", env.int, 180)
@@ -199,6 +231,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Cache (throttling) -----------------------------------------------------------------------
+# Per-process memory by default; with several web processes set CACHE_URL (e.g.
+# redis://127.0.0.1:6379/1) so that throttles count across all of them.
+CACHES = {"default": _read("CACHE_URL", env.cache_url, "locmemcache://")}
 
 # --- Background jobs (django-q2) -------------------------------------------------------------
 # The ORM broker works on every database; on MongoDB run a single qcluster (its scheduler

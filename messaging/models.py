@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
+from dentalai.choices import Channel
 from dentalai.models import ObjectIdModel
 from messaging.choices import WebhookSource, WebhookStatus
 
@@ -44,3 +45,29 @@ class GmailMailbox(ObjectIdModel):
 
     def __str__(self):
         return self.email_address
+
+
+class OutboxMessage(ObjectIdModel):
+    """A message the outbox backend "sent": kept here instead of going to Gmail or Twilio, so
+    that development and demos work offline and staff can see what would have gone out."""
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    to = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255, blank=True, default="")
+    body = models.TextField()
+    thread_id = models.CharField(max_length=255, blank=True, default="")
+    interaction = models.ForeignKey(
+        "campaigns.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outbox_messages",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "outbox message"
+
+    def __str__(self):
+        return f"{self.channel} message {self.pk}"

@@ -1,0 +1,21 @@
+from messaging.backends import Backend, OutgoingMessage, SendResult
+from messaging.models import OutboxMessage
+
+
+class OutboxBackend(Backend):
+    """Keeps the message in the database (OutboxMessage) instead of sending it."""
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        stored = OutboxMessage.objects.create(
+            channel=message.channel,
+            to=message.to,
+            subject=message.subject,
+            body=message.body,
+            thread_id=message.thread_id,
+            interaction_id=message.interaction_id or None,
+        )
+        # An email's first message starts a thread, as Gmail would.
+        return SendResult(
+            message_id=f"outbox-{stored.pk}",
+            thread_id=message.thread_id or f"outbox-thread-{stored.pk}",
+        )
