@@ -1,15 +1,13 @@
-from datetime import timedelta
-
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment, ProviderSchedule, Service, TimeOff
+from appointments.services import appointment_clash, appointment_save
+from dentalai.errors import Conflict
 from patients.admin import PhoneSearchMixin
-
-# Service.clean caps a visit at 480 minutes: nothing that started earlier can still be on.
-LONGEST_VISIT = timedelta(minutes=480)
 
 
 @admin.register(Service)
@@ -79,19 +77,18 @@ class AppointmentAdminForm(forms.ModelForm):
         provider = cleaned.get("provider")
         start = cleaned.get("appointment_date")
         minutes = cleaned.get("duration_minutes")
-        status = cleaned.get("status")
-        if not (provider and start and minutes) or status != AppointmentStatus.BOOKED:
+        if not (provider and start and minutes):
             return cleaned
-        end = start + timedelta(minutes=minutes)
-        booked = Appointment.objects.filter(
+        # An early, worded refusal; the database refuses a clash anyway when it is saved
+        # (appointment_save), even one that happens between this check and then.
+        edited = Appointment(
+            pk=self.instance.pk,
             provider=provider,
-            status=AppointmentStatus.BOOKED,
-            appointment_date__lt=end,
-            appointment_date__gt=start - LONGEST_VISIT,
-        ).select_related("patient", "service")
-        if not self.instance._state.adding:
-            booked = booked.exclude(pk=self.instance.pk)
-        clash = next((other for other in booked if other.ends_at > start), None)
+            appointment_date=start,
+            duration_minutes=minutes,
+            status=cleaned.get("status") or AppointmentStatus.BOOKED,
+        )
+        clash = appointment_clash(appointment=edited)
         if clash is not None:
             self.add_error("appointment_date", f"{provider} is already booked then: {clash}.")
         return cleaned
@@ -137,6 +134,18 @@ class AppointmentAdmin(PhoneSearchMixin, admin.ModelAdmin):
         ("Origin", {"fields": ("campaign", "created_from")}),
         ("Record", {"fields": ("id", "created_at", "updated_at")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        appointment_save(actor=request.user, appointment=obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Conflict as exc:
+            # The time was taken after the form's check (the database refused it): nothing
+            # was saved.
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def get_changeform_initial_data(self, request):
         return {

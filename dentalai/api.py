@@ -1,12 +1,61 @@
 """The one NinjaAPI of /api/v1: mounts each app's routers and maps every error once, so that
 every 4xx has the same shape: {"detail": "..."} (plus "errors" on 422)."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from pathlib import Path
+from typing import Any
+
+import ninja
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html, json_script
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger
 
 from dentalai.errors import ApplicationError
+
+# Swagger UI as django-ninja ships it, served by the API itself: the docs page needs no CDN
+# (ninja's default page loads Swagger UI from one unless "ninja" is an installed app).
+DOCS_ASSETS = Path(ninja.__file__).parent / "static" / "ninja"
+DOCS_ASSET_NAMES = frozenset(
+    {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-init.js", "favicon.png"}
+)
+DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="stylesheet" href="{css}">
+<link rel="icon" href="{icon}" type="image/png">
+</head>
+<body>
+{settings}
+<div id="swagger-ui"></div>
+<script src="{bundle}"></script>
+<script src="{init}"></script>
+</body>
+</html>
+"""
+
+
+class OfflineSwagger(Swagger):
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        def asset(name: str) -> str:
+            return reverse(f"{api.urls_namespace}:docs-asset", kwargs={"name": name})
+
+        swagger_settings = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
+        page = format_html(
+            DOCS_PAGE,
+            title=api.title,
+            css=asset("swagger-ui.css"),
+            icon=asset("favicon.png"),
+            settings=json_script(swagger_settings, "swagger-settings"),
+            bundle=asset("swagger-ui-bundle.js"),
+            init=asset("swagger-ui-init.js"),
+        )
+        return HttpResponse(page)
+
 
 api = NinjaAPI(
     title="Dental AI API",
@@ -18,7 +67,19 @@ api = NinjaAPI(
         "(tokens last 15 minutes by default). Every error has the shape "
         '`{"detail": "…"}`; 422 adds `errors`, one per invalid field. IDs are opaque strings.'
     ),
+    # validatorUrl: Swagger UI would otherwise send the schema to validator.swagger.io.
+    docs=OfflineSwagger(settings={"validatorUrl": None}),
 )
+
+
+@api.get("/docs/assets/{name}", include_in_schema=False, url_name="docs-asset")
+def docs_asset(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in DOCS_ASSET_NAMES:
+        raise Http404("Not found.")
+    response = FileResponse((DOCS_ASSETS / name).open("rb"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
 
 api.add_router("/", "dentalai.staff_api.router")
 api.add_router("/", "appointments.api.public_router")

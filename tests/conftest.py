@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.test import Client
 
 from appointments.models import ProviderSchedule, Service
 from dentalai.choices import Role
@@ -61,3 +62,16 @@ def clinic(db):
         "cleaning": cleaning,
         "whitening": whitening,
     }
+
+
+def bearer(user: User) -> dict:
+    """Headers for the test client carrying a fresh staff API token for `user`."""
+    from dentalai.auth import token_issue
+
+    return {"Authorization": f"Bearer {token_issue(user)}"}
+
+
+@pytest.fixture
+def api(manager) -> Client:
+    """A test client whose requests carry the manager's token."""
+    return Client(headers=bearer(manager))

@@ -20,10 +20,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 
 from agent.models import KnowledgeArticle
+from appointments.booking_links import booking_link_url
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment, ProviderSchedule, Service, TimeOff
 from campaigns.choices import BookingStatus, CampaignType, DeliveryStatus, Direction
@@ -99,9 +99,9 @@ def demo_id(kind: str, key: object) -> str:
 
 
 def booking_link(campaign_id: str) -> str:
-    # Unlike signing.dumps, a plain Signer carries no timestamp: the same link on every run.
-    token = signing.Signer(salt="dentalai.demo.booking").sign_object({"campaign": campaign_id})
-    return f"{settings.SITE_URL}/book/?token={token}"
+    # The real, signed link (valid BOOKING_LINK_MAX_AGE_DAYS from the seeding), so that the
+    # demo's booking page opens from it.
+    return booking_link_url(Campaign(pk=campaign_id))
 
 
 def clinic_texts() -> dict[str, str]:

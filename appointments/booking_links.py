@@ -1,0 +1,51 @@
+"""Signed booking links: one per campaign, so the booking page knows whose visit it books
+without showing or asking for anything but the first name (SPEC §4, §8).
+
+The token is Django's `signing` (HMAC with SECRET_KEY, a salt of its own, a timestamp) over the
+campaign id only: no patient data travels in the link. It is valid for
+settings.BOOKING_LINK_MAX_AGE_DAYS days.
+"""
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core import signing
+
+from dentalai.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from campaigns.models import Campaign
+
+SALT = "dentalai.appointments.booking-link"
+LINK_EXPIRED = "This booking link has expired. Ask the clinic for a new one, or book without it."
+LINK_INVALID = "This booking link is not valid. Check that it was copied whole."
+
+
+class BookingLinkError(ApplicationError):
+    """A token that is expired, tampered with or not ours (400)."""
+
+    status_code = 400
+
+
+def booking_token_make(campaign: "Campaign") -> str:
+    return signing.dumps({"c": str(campaign.pk)}, salt=SALT)
+
+
+def booking_token_campaign_id(token: str) -> str:
+    """The campaign id a token names; BookingLinkError when it is expired or not genuine."""
+    max_age = timedelta(days=settings.BOOKING_LINK_MAX_AGE_DAYS)
+    try:
+        data = signing.loads(token, salt=SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise BookingLinkError(LINK_EXPIRED) from exc
+    except signing.BadSignature as exc:
+        raise BookingLinkError(LINK_INVALID) from exc
+    campaign_id = data.get("c") if isinstance(data, dict) else None
+    if not isinstance(campaign_id, str) or not campaign_id:
+        raise BookingLinkError(LINK_INVALID)
+    return campaign_id
+
+
+def booking_link_url(campaign: "Campaign") -> str:
+    return f"{settings.SITE_URL}/book/?t={booking_token_make(campaign)}"

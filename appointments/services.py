@@ -1,0 +1,605 @@
+"""Appointments: the public booking, staff booking, completing, cancelling and deleting, and the
+Django admin's save. The API, the dashboard and the admin call these; none re-implements them.
+
+No double booking (SPEC §3.4): an appointment holds one AppointmentSlot row per grid unit of its
+provider's time, unique per (provider, unit start). The appointment and its rows are written in
+`dentalai.database.atomic()`; when the database refuses a row (IntegrityError: someone else holds
+that time), what this call wrote is deleted by id — MongoDB may have no transaction to roll it
+back — and the next free provider is tried. The check against the calendar before that only
+picks candidates and words the refusal; the guarantee is the unique constraint.
+
+Campaign effects (SPEC §4), through the status machine and a conditional update (SPEC §3.5):
+- a booking links the patient's active campaign (the most recent RE_ENGAGED one first), or the
+  exact campaign of a signed booking link, and moves it to BOOKING_INITIATED when the machine
+  allows (a campaign already there stays there; a closed one named by a link keeps its status);
+- completing moves it to RECOVERED when the machine allows;
+- cancelling or deleting a booked appointment returns a BOOKING_INITIATED campaign to RE_ENGAGED
+  when no other booked appointment is linked to it, with its booking status back to FORM_SENT
+  when a booking link was sent (else cleared) and no submission time: the conversation goes on
+  and the agent may offer the link again.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from appointments.availability import (
+    MAX_DURATION,
+    clinic_zone,
+    day_offered,
+    held_span,
+    local_day_bounds,
+    service_calendar,
+)
+from appointments.booking_links import LINK_INVALID, BookingLinkError, booking_token_campaign_id
+from appointments.choices import AppointmentStatus, CreatedFrom
+from appointments.models import Appointment, AppointmentSlot, Service
+from appointments.slots import GRID, is_on_grid, slot_starts
+from campaigns.choices import BookingStatus, CampaignStatus
+from campaigns.models import Campaign
+from campaigns.status import can_transition, status_fields
+from dentalai.audit import audit_record
+from dentalai.database import atomic
+from dentalai.errors import ApplicationError, Conflict, NotFound
+from dentalai.models import User
+from patients.choices import PatientType
+from patients.models import Patient
+from patients.services import patient_find, patient_get_or_create
+
+BOOKED = "Appointment booked successfully."
+SLOT_TAKEN = "That time is no longer available. Please choose another time."
+NO_PROVIDER_FREE = "No provider of this service is free for that whole time within working hours."
+APPOINTMENT_NOT_FOUND = "Appointment not found."
+SERVICE_NOT_FOUND = "Service not found."
+PROVIDER_NOT_FOUND = "Provider not found."
+PATIENT_NOT_FOUND = (
+    "No patient matches this email or phone number. Please contact the clinic to book."
+)
+CHANGED_MEANWHILE = "The appointment changed while this request was handled; reload it and retry."
+OFF_GRID = "Appointments start on a quarter hour (:00, :15, :30 or :45)."
+IN_THE_PAST = "That time has already passed."
+MIN_MINUTES, MAX_MINUTES = 5, 480
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    appointment: Appointment
+    created: bool  # False: an identical earlier request already booked it
+
+
+# --- Reads --------------------------------------------------------------------------------------
+
+
+def service_resolve(*, service_id: str | None = None, service_name: str | None = None) -> Service:
+    """The service named by its slug (the API's service_id) or its name, any case. NotFound
+    for neither; ApplicationError when both are given and name different services."""
+    by_id = by_name = None
+    if service_id:
+        by_id = Service.objects.filter(slug=service_id.strip()).first()
+        if by_id is None:
+            raise NotFound(SERVICE_NOT_FOUND)
+    if service_name:
+        by_name = Service.objects.filter(name__iexact=service_name.strip()).first()
+        if by_name is None and by_id is None:
+            raise NotFound(SERVICE_NOT_FOUND)
+    if by_id and by_name and by_id.pk != by_name.pk:
+        raise ApplicationError("service_id and service_name name different services.")
+    service = by_id or by_name
+    if service is None:
+        raise ApplicationError("Name the service: service_id or service_name.")
+    return service
+
+
+def _plausible_id(value: str) -> bool:
+    # Our ids are 24 characters; NUL would be refused by PostgreSQL with an error, not a miss.
+    return 0 < len(value) <= 24 and "\x00" not in value
+
+
+def appointment_get(*, appointment_id: str) -> Appointment:
+    """One appointment with what its API shape shows; NotFound for an unknown or malformed id."""
+    if not isinstance(appointment_id, str) or not _plausible_id(appointment_id):
+        raise NotFound(APPOINTMENT_NOT_FOUND)
+    appointment = (
+        Appointment.objects.select_related("patient", "service", "provider")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        raise NotFound(APPOINTMENT_NOT_FOUND)
+    return appointment
+
+
+def appointment_list(
+    *,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    provider_id: str | None = None,
+    status: str | None = None,
+) -> QuerySet[Appointment]:
+    """Appointments starting on clinic-local days start_date..end_date (both included; either
+    may be open), in start order, with patient, service and provider joined in (one query)."""
+    if start_date and end_date and end_date < start_date:
+        raise ApplicationError("end_date is before start_date.")
+    zone = clinic_zone()
+    appointments = Appointment.objects.select_related("patient", "service", "provider")
+    if start_date:
+        appointments = appointments.filter(
+            appointment_date__gte=local_day_bounds(start_date, zone)[0]
+        )
+    if end_date:
+        appointments = appointments.filter(appointment_date__lt=local_day_bounds(end_date, zone)[1])
+    if provider_id:
+        appointments = appointments.filter(provider_id=provider_id)
+    if status:
+        appointments = appointments.filter(status=status)
+    return appointments.order_by("appointment_date", "id")
+
+
+# --- Slot rows ------------------------------------------------------------------------------
+
+
+def _slot_keys(appointment: Appointment) -> set[tuple[str, dt.datetime]]:
+    """(provider, unit start) of every grid unit the appointment holds: `slot_starts` for an
+    on-grid start; an off-grid one (only the Django admin allows it) holds each unit it touches.
+    None for a cancelled appointment or one without a provider."""
+    if appointment.status == AppointmentStatus.CANCELLED or not appointment.provider_id:
+        return set()
+    first, end = held_span(appointment.appointment_date, appointment.duration_minutes)
+    units = slot_starts(first, (end - first) // dt.timedelta(minutes=1))
+    return {(appointment.provider_id, unit) for unit in units}
+
+
+def _insert_holding_slots(appointment: Appointment) -> bool:
+    """Insert a new appointment and its slot rows; False, with nothing left behind, when the
+    database refuses a row because that time is held already."""
+    rows = [
+        AppointmentSlot(appointment=appointment, provider_id=provider_id, start=start)
+        for provider_id, start in sorted(_slot_keys(appointment))
+    ]
+    try:
+        with atomic():
+            appointment.save(force_insert=True)
+            AppointmentSlot.objects.bulk_create(rows)
+    except IntegrityError:
+        # Rolled back where there is a transaction; on MongoDB delete it (its rows cascade).
+        Appointment.objects.filter(pk=appointment.pk).delete()
+        return False
+    return True
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    if timezone.is_naive(moment):
+        raise ApplicationError("appointment_date needs a time zone: Z or an offset like -04:00.")
+    return moment.astimezone(dt.UTC)
+
+
+# --- Campaign effects -------------------------------------------------------------------------
+
+
+def _booking_campaign(patient: Patient) -> Campaign | None:
+    """The campaign a booking belongs to: the most recent RE_ENGAGED one (the seed's rule), else
+    the patient's active campaign. (There is at most one active campaign per patient, and
+    RE_ENGAGED is active; the order only states the rule.)"""
+    active = list(Campaign.objects.filter(patient=patient, is_active=True).order_by("-created_at"))
+    re_engaged = [c for c in active if c.status == CampaignStatus.RE_ENGAGED]
+    return (re_engaged or active or [None])[0]
+
+
+def _campaign_update(campaign: Campaign, fields_for) -> None:
+    """Apply `fields_for(campaign)` (a dict of changes, or None for none) with an update that
+    only lands while the campaign keeps the status it was read with; re-read and retry when it
+    changed meanwhile (no row locks to rely on, SPEC §3.5)."""
+    for _ in range(3):
+        fields = fields_for(campaign)
+        if not fields:
+            return
+        fields["updated_at"] = timezone.now()
+        if Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(**fields):
+            for name, value in fields.items():
+                setattr(campaign, name, value)
+            return
+        campaign.refresh_from_db()
+
+
+def _campaign_booked(campaign: Campaign, *, form_submitted_at: dt.datetime | None) -> None:
+    def changes(current: Campaign) -> dict | None:
+        fields: dict = {}
+        if can_transition(current.status, CampaignStatus.BOOKING_INITIATED):
+            fields |= status_fields(CampaignStatus.BOOKING_INITIATED)
+        elif current.status != CampaignStatus.BOOKING_INITIATED:
+            return None  # closed: a link to it still books, but leaves its status alone
+        if form_submitted_at is not None:
+            fields |= {
+                "booking_status": BookingStatus.FORM_SUBMITTED,
+                "booking_submitted_at": form_submitted_at,
+            }
+        return fields
+
+    _campaign_update(campaign, changes)
+
+
+def _campaign_unbooked(campaign_id: str | None) -> None:
+    """After a booked appointment is cancelled or deleted."""
+    if not campaign_id:
+        return
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    still_booked = Appointment.objects.filter(
+        campaign_id=campaign_id, status=AppointmentStatus.BOOKED
+    ).exists()
+    if campaign is None or still_booked:
+        return
+
+    def changes(current: Campaign) -> dict | None:
+        if current.status != CampaignStatus.BOOKING_INITIATED or not can_transition(
+            current.status, CampaignStatus.RE_ENGAGED
+        ):
+            return None
+        return status_fields(CampaignStatus.RE_ENGAGED) | {
+            "booking_status": BookingStatus.FORM_SENT if current.booking_link else "",
+            "booking_submitted_at": None,
+        }
+
+    _campaign_update(campaign, changes)
+
+
+def _campaign_completed(campaign_id: str | None) -> None:
+    if not campaign_id:
+        return
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return
+
+    def changes(current: Campaign) -> dict | None:
+        if not can_transition(current.status, CampaignStatus.RECOVERED):
+            return None
+        return status_fields(CampaignStatus.RECOVERED)
+
+    _campaign_update(campaign, changes)
+
+
+# --- Public booking -------------------------------------------------------------------------
+
+
+def _identical(patient: Patient, service: Service, start: dt.datetime) -> Appointment | None:
+    return (
+        Appointment.objects.filter(
+            patient=patient,
+            service=service,
+            appointment_date=start,
+            status=AppointmentStatus.BOOKED,
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def appointment_book(
+    *,
+    service: Service,
+    appointment_date: dt.datetime,
+    email: str | None = None,
+    phone: str | None = None,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> BookingResult:
+    """The booking page's submission (the seed's business logic, SPEC §4).
+
+    The patient is the one a signed booking link names (its campaign's patient; the contact
+    details typed on the form find no one else), or else the one with this email OR phone
+    (NotFound when none: the form is for patients the clinic is talking to). The time must be
+    one the availability lists for the service — on the step, after the lead time, with a
+    provider free for the whole service — or it is a Conflict. The provider is the first free
+    one (in id order, so that identical concurrent requests race for the same slot rows).
+
+    An identical request repeated (same patient, service and time, still booked) gets the same
+    appointment back, `created=False`, instead of a second one or a Conflict.
+    """
+    now = now or timezone.now()
+    start = _as_utc(appointment_date)
+    if token:
+        campaign_id = booking_token_campaign_id(token)
+        campaign = Campaign.objects.select_related("patient").filter(pk=campaign_id).first()
+        if campaign is None:
+            raise BookingLinkError(LINK_INVALID)
+        patient = campaign.patient
+    else:
+        patient = patient_find(email=email, phone=phone)
+        if patient is None:
+            raise NotFound(PATIENT_NOT_FOUND)
+        campaign = _booking_campaign(patient)
+
+    # The calendar is read before looking for an earlier identical booking: a retry that finds
+    # the time taken by its twin then also finds the twin.
+    offered = day_offered(service, day=start.astimezone(clinic_zone()).date(), now=now)
+    existing = _identical(patient, service, start)
+    if existing is not None:
+        return BookingResult(existing, created=False)
+
+    appointment = None
+    for provider_id in offered.get(start, []):
+        candidate = Appointment(
+            patient=patient,
+            campaign=campaign,
+            provider_id=provider_id,
+            service=service,
+            appointment_date=start,
+            duration_minutes=service.duration_minutes,
+            status=AppointmentStatus.BOOKED,
+            created_from=CreatedFrom.AI_AGENT_FORM,
+            created_at=now,
+        )
+        if _insert_holding_slots(candidate):
+            appointment = candidate
+            break
+        existing = _identical(patient, service, start)
+        if existing is not None:
+            return BookingResult(existing, created=False)
+    if appointment is None:
+        raise Conflict(SLOT_TAKEN)
+
+    if campaign is not None:
+        _campaign_booked(campaign, form_submitted_at=now)
+    audit_record(
+        actor=None,
+        action="appointment_book",
+        target=appointment,
+        details={"campaign_id": campaign.pk if campaign else None, "by_link": bool(token)},
+    )
+    return BookingResult(appointment, created=True)
+
+
+# --- Staff actions --------------------------------------------------------------------------
+
+
+def appointment_create_manual(
+    *,
+    actor: User | None,
+    service: Service,
+    appointment_date: dt.datetime,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    preferred_channel: str | None = None,
+    duration_minutes: int | None = None,
+    notes: str = "",
+    provider_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Staff book a visit (a patient called): MANUAL_ADMIN.
+
+    Any quarter-hour start not in the past where the provider (the one named, else the first
+    free one of the service) is free for the whole duration inside working hours: no lead time
+    and no booking-page step. The duration defaults to the service's. The patient with this
+    email or phone is reused unchanged; a new one is created as EXISTING — they called to book,
+    they are not a lead to recover. The patient's active campaign is linked and moves to
+    BOOKING_INITIATED when the status machine allows.
+    """
+    now = now or timezone.now()
+    start = _as_utc(appointment_date)
+    minutes = duration_minutes or service.duration_minutes
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        raise ApplicationError(f"duration_minutes: between {MIN_MINUTES} and {MAX_MINUTES}.")
+    if not is_on_grid(start):
+        raise ApplicationError(OFF_GRID)
+    if start < now:
+        raise ApplicationError(IN_THE_PAST)
+
+    day = start.astimezone(clinic_zone()).date()
+    day_start, day_end = local_day_bounds(day, clinic_zone())
+    cal = service_calendar(service, start=day_start, end=day_end)
+    free = cal.free_providers(start, held_span(start, minutes)[1] - start)
+    if provider_id:
+        if provider_id not in cal.provider_ids:
+            provider = User.objects.filter(pk=str(provider_id), is_active=True).first()
+            if provider is None:
+                raise NotFound(PROVIDER_NOT_FOUND)
+            raise ApplicationError(f"{provider} does not provide {service.name}.")
+        if provider_id not in free:
+            raise Conflict(f"{SLOT_TAKEN} The provider is not free for that whole time.")
+        free = [provider_id]
+    elif not free:
+        raise Conflict(NO_PROVIDER_FREE)
+
+    patient, created = patient_get_or_create(
+        name=name,
+        email=email,
+        phone=phone,
+        patient_type=PatientType.EXISTING,
+        preferred_channels=[preferred_channel] if preferred_channel else [],
+    )
+    campaign = None if created else _booking_campaign(patient)
+    appointment = None
+    for candidate_id in free:
+        candidate = Appointment(
+            patient=patient,
+            campaign=campaign,
+            provider_id=candidate_id,
+            service=service,
+            appointment_date=start,
+            duration_minutes=minutes,
+            status=AppointmentStatus.BOOKED,
+            notes=notes.strip(),
+            created_from=CreatedFrom.MANUAL_ADMIN,
+            created_at=now,
+        )
+        if _insert_holding_slots(candidate):
+            appointment = candidate
+            break
+    if appointment is None:
+        raise Conflict(SLOT_TAKEN)
+
+    if campaign is not None:
+        _campaign_booked(campaign, form_submitted_at=None)
+    audit_record(
+        actor=actor,
+        action="appointment_create_manual",
+        target=appointment,
+        details={
+            "patient_id": patient.pk,
+            "patient_created": created,
+            "provider_id": appointment.provider_id,
+            "campaign_id": campaign.pk if campaign else None,
+        },
+    )
+    return appointment_get(appointment_id=appointment.pk)
+
+
+def _set_status(appointment: Appointment, target: str) -> None:
+    """booked → target, only while it is still booked (a concurrent action loses with 409)."""
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise Conflict(
+            f"Only a booked appointment can be {target}; this one is {appointment.status}."
+        )
+    updated = Appointment.objects.filter(pk=appointment.pk, status=AppointmentStatus.BOOKED).update(
+        status=target, updated_at=timezone.now()
+    )
+    if not updated:
+        raise Conflict(CHANGED_MEANWHILE)
+    appointment.status = target
+
+
+def appointment_complete(
+    *,
+    actor: User | None,
+    appointment_id: str,
+    next_follow_up_date: dt.date | None = None,
+) -> Appointment:
+    """The visit took place (the seed's conversion step): booked → completed, Conflict
+    otherwise. Its campaign becomes RECOVERED when the status machine allows; the patient is now
+    an EXISTING patient, and `next_follow_up_date`, when given, is when the recall is due."""
+    appointment = appointment_get(appointment_id=appointment_id)
+    today = timezone.now().astimezone(clinic_zone()).date()
+    if next_follow_up_date is not None and next_follow_up_date < today:
+        raise ApplicationError("next_follow_up_date is in the past.")
+    _set_status(appointment, AppointmentStatus.COMPLETED)
+    _campaign_completed(appointment.campaign_id)
+    patient_fields: dict = {"patient_type": PatientType.EXISTING, "updated_at": timezone.now()}
+    if next_follow_up_date is not None:
+        patient_fields["next_follow_up_date"] = next_follow_up_date
+    Patient.objects.filter(pk=appointment.patient_id).update(**patient_fields)
+    audit_record(
+        actor=actor,
+        action="appointment_complete",
+        target=appointment,
+        details={
+            "campaign_id": appointment.campaign_id,
+            "next_follow_up_date": next_follow_up_date.isoformat() if next_follow_up_date else None,
+        },
+    )
+    return appointment_get(appointment_id=appointment.pk)
+
+
+def appointment_cancel(*, actor: User | None, appointment_id: str) -> Appointment:
+    """booked → cancelled (Conflict otherwise); its slot rows go, so the time is free again.
+    Its campaign goes back to RE_ENGAGED when it was waiting on this booking (module doc)."""
+    appointment = appointment_get(appointment_id=appointment_id)
+    with atomic():
+        _set_status(appointment, AppointmentStatus.CANCELLED)
+        AppointmentSlot.objects.filter(appointment_id=appointment.pk).delete()
+    _campaign_unbooked(appointment.campaign_id)
+    audit_record(
+        actor=actor,
+        action="appointment_cancel",
+        target=appointment,
+        details={"campaign_id": appointment.campaign_id},
+    )
+    return appointment_get(appointment_id=appointment.pk)
+
+
+def appointment_delete(*, actor: User | None, appointment_id: str) -> None:
+    """Remove the appointment and its slot rows, whatever its status. A booked one has the
+    campaign effect of a cancellation."""
+    appointment = appointment_get(appointment_id=appointment_id)
+    with atomic():
+        AppointmentSlot.objects.filter(appointment_id=appointment.pk).delete()
+        Appointment.objects.filter(pk=appointment.pk).delete()
+    if appointment.status == AppointmentStatus.BOOKED:
+        _campaign_unbooked(appointment.campaign_id)
+    audit_record(
+        actor=actor,
+        action="appointment_delete",
+        target=appointment,
+        details={
+            "patient_id": appointment.patient_id,
+            "appointment_date": appointment.appointment_date.isoformat(),
+            "status": appointment.status,
+            "campaign_id": appointment.campaign_id,
+        },
+    )
+
+
+# --- The Django admin -----------------------------------------------------------------------
+
+
+def appointment_clash(*, appointment: Appointment) -> Appointment | None:
+    """Another appointment (not cancelled) of the same provider overlapping this one's time: the
+    admin form's early, friendly refusal. The database still has the last word (below)."""
+    if not _slot_keys(appointment):
+        return None
+    first, end = held_span(appointment.appointment_date, appointment.duration_minutes)
+    others = (
+        Appointment.objects.filter(
+            provider_id=appointment.provider_id,
+            appointment_date__lt=end,
+            appointment_date__gt=first - MAX_DURATION - GRID,
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .exclude(pk=appointment.pk)
+        .select_related("patient", "service")
+        .order_by("appointment_date")
+    )
+    for other in others:
+        other_first, other_end = held_span(other.appointment_date, other.duration_minutes)
+        if other_first < end and first < other_end:
+            return other
+    return None
+
+
+def appointment_save(*, actor: User | None, appointment: Appointment) -> Appointment:
+    """Store an appointment as staff entered or edited it in the Django admin — any time, any
+    provider, any status — with its slot rows following it: added for time it now holds before
+    it is saved, removed for time it no longer holds after. Conflict, with nothing changed,
+    when the database refuses a row because the provider's time is held by another."""
+    adding = appointment._state.adding
+    wanted = _slot_keys(appointment)
+    held = (
+        {}
+        if adding
+        else {
+            (provider_id, start): pk
+            for pk, provider_id, start in AppointmentSlot.objects.filter(
+                appointment_id=appointment.pk
+            ).values_list("pk", "provider_id", "start")
+        }
+    )
+    rows = [
+        AppointmentSlot(appointment=appointment, provider_id=provider_id, start=start)
+        for provider_id, start in sorted(wanted - held.keys())
+    ]
+    try:
+        with atomic():
+            if adding:
+                appointment.save(force_insert=True)
+            AppointmentSlot.objects.bulk_create(rows)
+            if not adding:
+                appointment.save()
+    except IntegrityError as exc:
+        # Undo by id what was written, for MongoDB where nothing was rolled back.
+        if adding:
+            Appointment.objects.filter(pk=appointment.pk).delete()
+        else:
+            AppointmentSlot.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        raise Conflict(f"{appointment.provider} is already booked then.") from exc
+    stale = [pk for key, pk in held.items() if key not in wanted]
+    if stale:
+        AppointmentSlot.objects.filter(pk__in=stale).delete()
+    audit_record(
+        actor=actor,
+        action="appointment_create_admin" if adding else "appointment_change_admin",
+        target=appointment,
+        details={"status": appointment.status, "provider_id": appointment.provider_id},
+    )
+    return appointment

@@ -1,0 +1,86 @@
+"""The dashboard's numbers (SPEC §4), computed by the database: one aggregate over campaigns and
+one count over appointments, however many rows there are. The API and the dashboard both call
+`dashboard_stats`; the definitions below are the ones the API documentation states."""
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from appointments.choices import AppointmentStatus
+from appointments.models import Appointment
+from campaigns.choices import CampaignStatus, CampaignType
+from campaigns.models import Campaign
+
+DEFINITIONS = """\
+- `kpis.appointments_booked_month`: appointments *created* (not scheduled) since the first day
+  of the current month at 00:00 in the clinic's time zone (`CLINIC_TIME_ZONE`) and before the
+  first day of the next, whatever their status except `cancelled`.
+- `kpis.handoffs_requiring_action`: campaigns in `HANDOFF_REQUIRED`.
+- `kpis.active_recovery_campaigns`: `RECOVERY` campaigns in an active status
+  (`ATTEMPTING_RECOVERY`, `RE_ENGAGED`, `HANDOFF_REQUIRED`, `BOOKING_INITIATED`).
+- `conversion_rates.recovery_rate_percent` / `recall_rate_percent`: 100 * (campaigns of that
+  type in `RECOVERED`) / (all campaigns of that type, every status, open or closed), rounded
+  half up to one decimal; 0.0 when there are none.
+- `pipeline_value_recovered`: the sum of `estimated_value` over all `RECOVERED` campaigns, of
+  both types (a number, two decimals at most; 0 when none).
+- `recoveries`: the number of `RECOVERY` campaigns in `RECOVERED` (won-back leads; recalls that
+  ended in a visit count towards `recall_rate_percent` instead)."""
+
+
+def clinic_month_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the clinic-local calendar month containing `now`, in UTC."""
+    zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    local = now.astimezone(zone)
+    start = dt.datetime(local.year, local.month, 1, tzinfo=zone)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    end = dt.datetime(year, month, 1, tzinfo=zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def _percent(part: int, whole: int) -> float:
+    if not whole:
+        return 0.0
+    ratio = Decimal(100 * part) / Decimal(whole)
+    return float(ratio.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def dashboard_stats(*, now: dt.datetime | None = None) -> dict:
+    """The KPIs of the dashboard (definitions: DEFINITIONS). Exactly two queries."""
+    now = now or timezone.now()
+    recovery = Q(campaign_type=CampaignType.RECOVERY)
+    recall = Q(campaign_type=CampaignType.RECALL)
+    recovered = Q(status=CampaignStatus.RECOVERED)
+    totals = Campaign.objects.aggregate(
+        handoffs=Count("pk", filter=Q(status=CampaignStatus.HANDOFF_REQUIRED)),
+        active_recovery=Count("pk", filter=recovery & Q(is_active=True)),
+        recovery_all=Count("pk", filter=recovery),
+        recovery_won=Count("pk", filter=recovery & recovered),
+        recall_all=Count("pk", filter=recall),
+        recall_won=Count("pk", filter=recall & recovered),
+        value_recovered=Sum("estimated_value", filter=recovered, default=Decimal(0)),
+    )
+    month_start, month_end = clinic_month_bounds(now)
+    booked_month = (
+        Appointment.objects.filter(created_at__gte=month_start, created_at__lt=month_end)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .count()
+    )
+    return {
+        "kpis": {
+            "appointments_booked_month": booked_month,
+            "handoffs_requiring_action": totals["handoffs"],
+            "active_recovery_campaigns": totals["active_recovery"],
+        },
+        "conversion_rates": {
+            "recovery_rate_percent": _percent(totals["recovery_won"], totals["recovery_all"]),
+            "recall_rate_percent": _percent(totals["recall_won"], totals["recall_all"]),
+        },
+        "pipeline_value_recovered": float(
+            Decimal(totals["value_recovered"]).quantize(Decimal("0.01"))
+        ),
+        "recoveries": totals["recovery_won"],
+    }
