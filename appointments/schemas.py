@@ -4,15 +4,13 @@ seed's examples."""
 import datetime as dt
 from typing import Annotated
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from ninja import Field, Schema
 from pydantic import AfterValidator, StringConstraints, field_validator, model_validator
 
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment
 from dentalai.choices import Channel
-from patients.contact import normalize_email, normalize_phone
+from patients.contact import email_input, phone_input
 
 
 def _storable(value: str) -> str:
@@ -53,22 +51,12 @@ class _Contact(Schema):
     @field_validator("email")
     @classmethod
     def _valid_email(cls, value: str | None) -> str | None:
-        value = normalize_email(value)
-        if not value:
-            return None
-        try:
-            validate_email(value)
-        except ValidationError as exc:
-            raise ValueError("Not a valid email address.") from exc
-        return value
+        return email_input(value)
 
     @field_validator("phone")
     @classmethod
     def _valid_phone(cls, value: str | None) -> str | None:
-        try:
-            return normalize_phone(value) or None
-        except ValidationError as exc:
-            raise ValueError(" ".join(exc.messages)) from exc
+        return phone_input(value)
 
 
 class _NamesService(Schema):

@@ -44,7 +44,7 @@ from campaigns.status import can_transition, status_fields
 from dentalai.audit import audit_record
 from dentalai.database import atomic
 from dentalai.errors import ApplicationError, Conflict, NotFound
-from dentalai.models import User
+from dentalai.models import User, is_object_id
 from patients.choices import PatientType
 from patients.models import Patient
 from patients.services import patient_find, patient_get_or_create
@@ -93,14 +93,9 @@ def service_resolve(*, service_id: str | None = None, service_name: str | None =
     return service
 
 
-def _plausible_id(value: str) -> bool:
-    # Our ids are 24 characters; NUL would be refused by PostgreSQL with an error, not a miss.
-    return 0 < len(value) <= 24 and "\x00" not in value
-
-
 def appointment_get(*, appointment_id: str) -> Appointment:
     """One appointment with what its API shape shows; NotFound for an unknown or malformed id."""
-    if not isinstance(appointment_id, str) or not _plausible_id(appointment_id):
+    if not is_object_id(appointment_id):
         raise NotFound(APPOINTMENT_NOT_FOUND)
     appointment = (
         Appointment.objects.select_related("patient", "service", "provider")

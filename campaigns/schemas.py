@@ -6,8 +6,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from ninja import Field, Schema
 from pydantic import StringConstraints, field_validator, model_validator
 
@@ -15,7 +13,7 @@ from campaigns.choices import BookingStatus, CampaignStatus, CampaignType, Deliv
 from campaigns.models import Campaign, Interaction
 from campaigns.selectors import allowed_transitions
 from dentalai.choices import Channel
-from patients.contact import normalize_email, normalize_phone
+from patients.contact import email_input, phone_input
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Sender = Literal["patient", "ai", "staff"]
@@ -140,22 +138,12 @@ class CampaignRecoveryIn(Schema):
     @field_validator("patient_email")
     @classmethod
     def _valid_email(cls, value: str | None) -> str | None:
-        value = normalize_email(value)
-        if not value:
-            return None
-        try:
-            validate_email(value)
-        except ValidationError as exc:
-            raise ValueError("Not a valid email address.") from exc
-        return value
+        return email_input(value)
 
     @field_validator("patient_phone")
     @classmethod
     def _valid_phone(cls, value: str | None) -> str | None:
-        try:
-            return normalize_phone(value) or None
-        except ValidationError as exc:
-            raise ValueError(" ".join(exc.messages)) from exc
+        return phone_input(value)
 
     @model_validator(mode="after")
     def _address_for_channel(self) -> "CampaignRecoveryIn":

@@ -10,12 +10,12 @@ from campaigns.choices import CampaignStatus
 from campaigns.models import Campaign, Interaction
 from campaigns.status import TRANSITIONS
 from dentalai.errors import NotFound
+from dentalai.models import is_object_id
 
 CAMPAIGN_NOT_FOUND = "Campaign not found."
 
 # Our ids are ObjectId strings; anything else cannot name a campaign and is not worth a query
 # (some strings, such as ones holding NUL, would even make PostgreSQL refuse the query).
-_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Page:
 
 def campaign_get(*, campaign_id: str) -> Campaign:
     """The campaign with this id, with its patient; NotFound for an unknown or malformed id."""
-    if not _OBJECT_ID.fullmatch(campaign_id or ""):
+    if not is_object_id(campaign_id):
         raise NotFound(CAMPAIGN_NOT_FOUND)
     campaign = Campaign.objects.select_related("patient").filter(pk=campaign_id).first()
     if campaign is None:

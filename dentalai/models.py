@@ -1,3 +1,5 @@
+import re
+
 from bson import ObjectId
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -7,10 +9,18 @@ from django.utils import timezone
 from dentalai.choices import Role
 from dentalai.roles import role_has_module_perms, role_has_perm
 
+OBJECT_ID_PATTERN = re.compile(r"[0-9a-f]{24}")
+
 
 def new_object_id() -> str:
     """A fresh 24-hex ObjectId string: the same id shape on SQL and MongoDB (SPEC §3.1)."""
     return str(ObjectId())
+
+
+def is_object_id(value: object) -> bool:
+    """Whether `value` has the shape of our ids. Anything else is an unknown id (a 404),
+    looked up nowhere: a NUL byte, say, would be an error on PostgreSQL, not a miss."""
+    return isinstance(value, str) and OBJECT_ID_PATTERN.fullmatch(value) is not None
 
 
 class ObjectIdModel(models.Model):
