@@ -40,7 +40,7 @@ from appointments.models import Appointment, AppointmentSlot, Service
 from appointments.slots import GRID, is_on_grid, slot_starts
 from campaigns.choices import BookingStatus, CampaignStatus
 from campaigns.models import Campaign
-from campaigns.status import can_transition, status_fields
+from campaigns.status import campaign_update_if_status, can_transition, status_fields
 from dentalai.audit import audit_record
 from dentalai.database import atomic
 from dentalai.errors import ApplicationError, Conflict, NotFound
@@ -189,12 +189,7 @@ def _campaign_update(campaign: Campaign, fields_for) -> None:
     changed meanwhile (no row locks to rely on, SPEC §3.5)."""
     for _ in range(3):
         fields = fields_for(campaign)
-        if not fields:
-            return
-        fields["updated_at"] = timezone.now()
-        if Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(**fields):
-            for name, value in fields.items():
-                setattr(campaign, name, value)
+        if not fields or campaign_update_if_status(campaign, fields):
             return
         campaign.refresh_from_db()
 

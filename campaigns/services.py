@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
-from campaigns.status import check_transition, is_active_status, status_fields
+from campaigns.status import campaign_move, check_transition, is_active_status
 from dentalai.audit import audit_record
 from dentalai.choices import Channel
 from dentalai.errors import ApplicationError, Conflict
@@ -142,18 +142,13 @@ def _apply_status(campaign: Campaign, target: str) -> None:
     """Move `campaign` to `target` through the status machine, only if nobody changed its
     status meanwhile. IllegalTransition or Conflict otherwise; `campaign` is updated in place."""
     _check_status_change(campaign, target)
-    fields = {**status_fields(target), "updated_at": timezone.now()}
     try:
         with transaction.atomic():
-            changed = Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(
-                **fields
-            )
+            moved = campaign_move(campaign, target)
     except IntegrityError as exc:
         raise Conflict(REOPEN_REFUSED) from exc
-    if not changed:
+    if not moved:
         raise Conflict(CHANGED_MEANWHILE)
-    for field, value in fields.items():
-        setattr(campaign, field, value)
 
 
 def campaign_set_status(*, actor: User | None, campaign: Campaign, status: str) -> Campaign:

@@ -2,6 +2,8 @@
 apply them. Every status change in the product goes through `campaign_transition` (or, for a
 conditional bulk update, through `status_fields` after `check_transition`)."""
 
+from django.utils import timezone
+
 from campaigns.choices import CampaignStatus as S
 from dentalai.errors import Conflict
 
@@ -69,3 +71,22 @@ def campaign_transition(campaign, target: str, *, save: bool = True):
     if save:
         campaign.save(update_fields=["status", "is_active", "updated_at"])
     return campaign
+
+
+def campaign_update_if_status(campaign, fields: dict, *, now=None) -> bool:
+    """Write `fields` only while the campaign still has the status it was read with: a
+    conditional update, since no row lock can be relied on (SPEC §3.5). `campaign` is updated
+    in place; returns whether this call made the change."""
+    fields = {**fields, "updated_at": now or timezone.now()}
+    changed = type(campaign).objects.filter(pk=campaign.pk, status=campaign.status).update(**fields)
+    if changed:
+        for name, value in fields.items():
+            setattr(campaign, name, value)
+    return bool(changed)
+
+
+def campaign_move(campaign, target: str, *, now=None, **fields) -> bool:
+    """`campaign_transition` for concurrent writers: IllegalTransition when the machine forbids
+    the move; otherwise True when this call moved it, False when someone changed it first."""
+    check_transition(campaign.status, target)
+    return campaign_update_if_status(campaign, {**status_fields(target), **fields}, now=now)
