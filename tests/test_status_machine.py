@@ -5,7 +5,7 @@ import pytest
 from campaigns.choices import CampaignStatus as S
 from campaigns.choices import CampaignType
 from campaigns.models import Campaign
-from campaigns.status import IllegalTransition, campaign_transition, can_transition
+from campaigns.status import IllegalTransition, campaign_move, campaign_transition, can_transition
 from dentalai.choices import Channel
 from patients.models import Patient
 
@@ -86,3 +86,27 @@ def test_is_active_follows_the_status_on_every_save(campaign):
         campaign.save()
         campaign.refresh_from_db()
         assert campaign.is_active == (status in ACTIVE)
+
+
+def test_a_conditional_move_applies_while_the_status_is_unchanged(campaign):
+    assert campaign_move(campaign, S.HANDOFF_REQUIRED, engagement_summary="asked about pain")
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.is_active, campaign.engagement_summary) == (
+        S.HANDOFF_REQUIRED,
+        True,
+        "asked about pain",
+    )
+
+
+def test_a_conditional_move_loses_to_a_change_made_meanwhile(campaign):
+    stale = Campaign.objects.get(pk=campaign.pk)
+    campaign_transition(campaign, S.RECOVERY_DECLINED)  # another worker got there first
+
+    assert not campaign_move(stale, S.RE_ENGAGED)
+    campaign.refresh_from_db()
+    assert campaign.status == S.RECOVERY_DECLINED
+
+
+def test_a_conditional_move_still_obeys_the_machine(campaign):
+    with pytest.raises(IllegalTransition):
+        campaign_move(campaign, S.BOOKING_COMPLETED)
