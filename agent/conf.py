@@ -1,0 +1,128 @@
+"""The agent's settings, read from the environment (listed in .env.example).
+
+Read on each call, so a test or a management command sees the environment as it is now; the
+app checks them once at start-up (AgentConfig.ready), so a bad value stops the process with
+ImproperlyConfigured naming the variable instead of failing on the first patient reply.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+env = environ.Env()
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# TCPA: no telemarketing-style messages before 08:00 or after 21:00 at the recipient's end.
+HARD_WINDOW = (dt.time(8, 0), dt.time(21, 0))
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    llm: str
+    openai_api_key: str
+    openai_model: str
+    openai_embedding_model: str
+    openai_base_url: str
+    openai_timeout_seconds: float
+    openai_max_retries: int
+    kb_match_threshold: float
+    kb_embedding_threshold: float
+    send_window_start: dt.time
+    send_window_end: dt.time
+    send_window_days: frozenset[int]
+    follow_up_interval: dt.timedelta
+    handoff_notify_email: str
+
+
+def _get(name: str, cast, default):
+    try:
+        return cast(name, default=default)
+    except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
+
+
+def _time(name: str, default: str) -> dt.time:
+    raw = env.str(name, default=default).strip()
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ImproperlyConfigured(f"{name}: {raw!r} is not a time like 09:00")
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def _days(name: str, default: str) -> frozenset[int]:
+    raw = env.str(name, default=default).strip().lower()
+    days: set[int] = set()
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        first, _, last = part.partition("-")
+        if first[:3] not in WEEKDAYS or (last and last[:3] not in WEEKDAYS):
+            raise ImproperlyConfigured(
+                f"{name}: {part!r} is not a weekday; use e.g. mon-fri or mon,wed,sat"
+            )
+        start = WEEKDAYS.index(first[:3])
+        end = WEEKDAYS.index(last[:3]) if last else start
+        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
+    if not days:
+        raise ImproperlyConfigured(f"{name}: name at least one weekday, e.g. mon-fri")
+    return frozenset(days)
+
+
+def _fraction(name: str, default: float) -> float:
+    value = _get(name, env.float, default)
+    if not 0.0 <= value <= 1.0:
+        raise ImproperlyConfigured(f"{name}: {value} is not between 0 and 1")
+    return value
+
+
+def agent_settings() -> AgentSettings:
+    llm = env.str("AGENT_LLM", default="offline").strip().lower()
+    if llm not in ("offline", "openai"):
+        raise ImproperlyConfigured(f"AGENT_LLM: {llm!r} is not 'offline' or 'openai'")
+    api_key = env.str("OPENAI_API_KEY", default="")
+    if llm == "openai" and not api_key:
+        raise ImproperlyConfigured("OPENAI_API_KEY must be set when AGENT_LLM=openai")
+    base_url = env.str("OPENAI_BASE_URL", default="").strip()
+    if base_url and not re.match(r"https?://", base_url):
+        raise ImproperlyConfigured(f"OPENAI_BASE_URL: {base_url!r} is not an http(s) URL")
+    timeout = _get("OPENAI_TIMEOUT_SECONDS", env.float, 20.0)
+    if timeout <= 0:
+        raise ImproperlyConfigured("OPENAI_TIMEOUT_SECONDS must be positive")
+    retries = _get("OPENAI_MAX_RETRIES", env.int, 2)
+    if not 0 <= retries <= 5:
+        raise ImproperlyConfigured("OPENAI_MAX_RETRIES must be between 0 and 5")
+
+    start = _time("SEND_WINDOW_START", "09:00")
+    end = _time("SEND_WINDOW_END", "19:00")
+    if not start < end:
+        raise ImproperlyConfigured("SEND_WINDOW_START must be before SEND_WINDOW_END")
+    if start < HARD_WINDOW[0] or end > HARD_WINDOW[1]:
+        raise ImproperlyConfigured(
+            "SEND_WINDOW_START/SEND_WINDOW_END must stay within 08:00-21:00 clinic time"
+        )
+    interval = _get("FOLLOW_UP_INTERVAL_DAYS", env.float, 3.0)
+    if interval < 1:
+        raise ImproperlyConfigured("FOLLOW_UP_INTERVAL_DAYS must be at least 1")
+    notify = env.str("HANDOFF_NOTIFY_EMAIL", default="").strip()
+    if notify and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", notify):
+        raise ImproperlyConfigured(f"HANDOFF_NOTIFY_EMAIL: {notify!r} is not an email address")
+
+    return AgentSettings(
+        llm=llm,
+        openai_api_key=api_key,
+        openai_model=env.str("OPENAI_MODEL", default="gpt-4o-mini").strip(),
+        openai_embedding_model=env.str(
+            "OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small"
+        ).strip(),
+        openai_base_url=base_url,
+        openai_timeout_seconds=timeout,
+        openai_max_retries=retries,
+        kb_match_threshold=_fraction("KB_MATCH_THRESHOLD", 0.5),
+        kb_embedding_threshold=_fraction("KB_EMBEDDING_THRESHOLD", 0.35),
+        send_window_start=start,
+        send_window_end=end,
+        send_window_days=_days("SEND_WINDOW_DAYS", "mon-fri"),
+        follow_up_interval=dt.timedelta(days=interval),
+        handoff_notify_email=notify,
+    )

@@ -1,0 +1,98 @@
+"""Measuring the reactive decision on labelled replies, purely in memory: no database, no sends
+(`manage.py agent_eval`)."""
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.brains import Brain, Conversation, Turn
+from agent.choices import PRECEDENCE
+from agent.knowledge import KnowledgeBase
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    channel: str
+    campaign_type: str
+    outreach: str
+    reply: str
+    action: str
+    kb_article: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    predicted: str
+    article: str
+    reason: str
+
+
+def load_cases(path: str | Path) -> list[Case]:
+    cases = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            cases.append(
+                Case(
+                    id=str(row.get("id", number)),
+                    channel=row.get("channel", "sms"),
+                    campaign_type=row.get("campaign_type", "RECOVERY"),
+                    outreach=row.get("outreach", ""),
+                    reply=row["reply"],
+                    action=row["action"],
+                    kb_article=row.get("kb_article"),
+                )
+            )
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"line {number}: not a case ({exc})") from exc
+    return cases
+
+
+def evaluate(cases: list[Case], kb: KnowledgeBase, brain: Brain) -> list[Outcome]:
+    outcomes = []
+    for case in cases:
+        conversation = Conversation(
+            reply=case.reply,
+            clinic_name=kb.clinic_name,
+            campaign_type=case.campaign_type,
+            channel=case.channel,
+            history=(Turn("clinic", case.outreach),) if case.outreach else (),
+        )
+        decision = brain.decide(conversation, kb)
+        outcomes.append(Outcome(case, decision.action, decision.article_title, decision.reason))
+    return outcomes
+
+
+def report(outcomes: list[Outcome]) -> list[str]:
+    """Per-action precision and recall, the confusion matrix, and last `accuracy=… n=…`."""
+    labels = [a for a in PRECEDENCE]
+    extra = sorted({o.case.action for o in outcomes} - set(labels))
+    labels += extra
+    pairs = Counter((o.case.action, o.predicted) for o in outcomes)
+    n = len(outcomes)
+    correct = sum(pairs[(a, a)] for a in labels)
+    lines = [f"{'action':<18} {'precision':>9} {'recall':>7} {'support':>7}"]
+    for a in labels:
+        predicted = sum(pairs[(t, a)] for t in labels)
+        actual = sum(pairs[(a, p)] for p in labels)
+        precision = pairs[(a, a)] / predicted if predicted else 0.0
+        recall = pairs[(a, a)] / actual if actual else 0.0
+        lines.append(f"{a:<18} {precision:>9.3f} {recall:>7.3f} {actual:>7}")
+    answered = [o for o in outcomes if o.case.action == o.predicted == "ANSWER_QUESTION"]
+    if answered:
+        right = sum(1 for o in answered if o.article == o.case.kb_article)
+        lines.append(f"answers citing the labelled article: {right}/{len(answered)}")
+    short = {a: "".join(w[0] for w in a.split("_")) for a in labels}
+    lines.append("")
+    lines.append("confusion matrix (rows: labelled, columns: predicted)")
+    lines.append(" " * 18 + "".join(f"{short[a]:>6}" for a in labels))
+    for a in labels:
+        lines.append(f"{a:<18}" + "".join(f"{pairs[(a, p)]:>6}" for p in labels))
+    lines.append("")
+    lines.append(f"accuracy={correct / n if n else 0.0:.3f} n={n}")
+    return lines

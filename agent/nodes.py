@@ -1,0 +1,527 @@
+"""The graph's nodes: small functions, each named for what it decides or does. They read and
+write the database through conditional updates (a claim or a status change happens only if the
+row is still as it was read: SPEC §3.5), and log ids only, never message text."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from agent import signals
+from agent.brains import Conversation, Decision, Turn, get_brain
+from agent.choices import Action, HandoffReason, MessageKind
+from agent.conf import agent_settings
+from agent.knowledge import KnowledgeBase
+from agent.messages import MessageContext, compose, procedure_for
+from agent.policy import proactive_send_time
+from agent.safety import grounded, strip_links
+from agent.state import AgentState
+from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, Direction
+from campaigns.models import Campaign, Interaction
+from campaigns.status import IllegalTransition, check_transition, status_fields
+from dentalai.choices import Channel
+from messaging.backends import OutgoingMessage, backend_for
+from messaging.services import interaction_send
+from patients.models import Patient
+from patients.optout import patient_opt_in, patient_opt_out, unsubscribe_url
+
+logger = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 12
+S = CampaignStatus
+
+
+# --- Shared helpers ----------------------------------------------------------------------------
+
+
+def _move(campaign: Campaign, target: str, now: dt.datetime, **fields) -> bool:
+    """Change the status through the status machine, only if nobody changed it since we read
+    it. Returns whether this call made the change."""
+    check_transition(campaign.status, target)
+    moved = Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(
+        **status_fields(target), updated_at=now, **fields
+    )
+    if moved:
+        campaign.status = target
+        for name, value in fields.items():
+            setattr(campaign, name, value)
+    return bool(moved)
+
+
+def _booking_link(campaign: Campaign, now: dt.datetime) -> str:
+    """The campaign's signed booking link, recorded on the campaign with status FORM_SENT (a
+    submitted form stays FORM_SUBMITTED)."""
+    try:
+        from appointments.booking_links import booking_link_url
+    except ImportError:  # the booking app not deployed yet: the plain booking page
+        logger.warning("booking links unavailable; campaign %s gets the plain page", campaign.pk)
+        url = f"{settings.SITE_URL}/book/"
+    else:
+        url = booking_link_url(campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(booking_link=url, updated_at=now)
+    Campaign.objects.filter(
+        pk=campaign.pk, booking_status__in=["", BookingStatus.FORM_SENT]
+    ).update(booking_status=BookingStatus.FORM_SENT)
+    campaign.refresh_from_db(fields=["booking_status", "booking_link", "updated_at"])
+    return url
+
+
+def _context(state: AgentState, **extra) -> MessageContext:
+    campaign, patient = state["campaign"], state["patient"]
+    return MessageContext(
+        channel=campaign.channel_type,
+        campaign_type=campaign.campaign_type,
+        first_name=patient.first_name,
+        procedure=procedure_for(campaign),
+        attempt=campaign.attempts_made,
+        max_attempts=campaign.max_attempts,
+        unsubscribe_url=unsubscribe_url(patient) if campaign.channel_type == Channel.EMAIL else "",
+        **extra,
+    )
+
+
+def conversation_for(state: AgentState) -> Conversation:
+    """Minimum necessary data for a brain: the first name, the messages, the procedure."""
+    campaign, patient = state["campaign"], state["patient"]
+    incoming = state.get("incoming")
+    turns = tuple(
+        Turn("patient" if i.direction == Direction.INCOMING else "clinic", i.content)
+        for i in state.get("history", [])
+        if incoming is None or i.pk != incoming.pk
+    )[-HISTORY_LIMIT:]
+    return Conversation(
+        reply=state.get("text", ""),
+        first_name=patient.first_name,
+        clinic_name=settings.CLINIC_NAME,
+        campaign_type=campaign.campaign_type,
+        channel=campaign.channel_type,
+        procedure=procedure_for(campaign),
+        history=turns,
+    )
+
+
+# --- Load and route ------------------------------------------------------------------------------
+
+
+def load_state(state: AgentState) -> AgentState:
+    campaign = Campaign.objects.select_related("patient").filter(pk=state["campaign_id"]).first()
+    now = state.get("now") or timezone.now()
+    if campaign is None:
+        return {"route": "end", "outcome": "no_campaign", "now": now}
+    history = list(campaign.interactions.order_by("-timestamp")[:HISTORY_LIMIT])[::-1]
+    return {
+        "campaign": campaign,
+        "patient": campaign.patient,
+        "history": history,
+        "now": now,
+        "route": state["trigger"],
+    }
+
+
+def by_route(state: AgentState) -> str:
+    return state.get("route", "end")
+
+
+# --- Proactive path ------------------------------------------------------------------------------
+
+
+def check_follow_up(state: AgentState) -> AgentState:
+    """Is it time for a follow-up, and may one go now? Max attempts reached → unresponsive;
+    outside the send window or over the caps → deferred; else the next message."""
+    campaign, patient, now = state["campaign"], state["patient"], state["now"]
+    if campaign.status != S.ATTEMPTING_RECOVERY or patient.is_opted_out:
+        return {"route": "end", "outcome": "not_attempting"}
+    if campaign.next_attempt_at and campaign.next_attempt_at > now:
+        return {"route": "end", "outcome": "not_due"}
+    if campaign.attempts_made >= campaign.max_attempts:
+        return {"route": "max_attempts"}
+    when = proactive_send_time(patient.pk, now, agent_settings())
+    if when > now:
+        return {"route": "defer", "defer_until": when}
+    return {"route": "follow_up"}
+
+
+def mark_unresponsive(state: AgentState) -> AgentState:
+    """RECOVERY_FAILED (the seed's RECOVERY_UNRESPONSIVE); nothing is sent."""
+    campaign, now = state["campaign"], state["now"]
+    moved = _move(campaign, S.RECOVERY_FAILED, now, next_attempt_at=None)
+    return {"outcome": "max_attempts" if moved else "changed_meanwhile", "route": "record"}
+
+
+def defer_follow_up(state: AgentState) -> AgentState:
+    campaign, when = state["campaign"], state["defer_until"]
+    Campaign.objects.filter(
+        pk=campaign.pk,
+        status=S.ATTEMPTING_RECOVERY,
+        attempts_made=campaign.attempts_made,
+        next_attempt_at=campaign.next_attempt_at,
+    ).update(next_attempt_at=when, updated_at=state["now"])
+    logger.info("follow-up deferred: campaign %s until %s", campaign.pk, when.isoformat())
+    return {"outcome": "deferred", "route": "end"}
+
+
+def generate_follow_up(state: AgentState) -> AgentState:
+    """Claim the attempt (a conditional update: of two workers, one wins), then write it."""
+    campaign, now = state["campaign"], state["now"]
+    interval = agent_settings().follow_up_interval
+    claimed = Campaign.objects.filter(
+        pk=campaign.pk,
+        status=S.ATTEMPTING_RECOVERY,
+        attempts_made=campaign.attempts_made,
+        next_attempt_at=campaign.next_attempt_at,
+    ).update(
+        attempts_made=campaign.attempts_made + 1,
+        next_attempt_at=now + interval,
+        updated_at=now,
+    )
+    if not claimed:
+        return {"outcome": "claimed_elsewhere", "route": "end"}
+    kind = MessageKind.OUTREACH if campaign.attempts_made == 0 else MessageKind.FOLLOW_UP
+    text = compose(kind, _context(state))
+    campaign.attempts_made += 1
+    campaign.next_attempt_at = now + interval
+    return {
+        "message_kind": kind,
+        "message_text": text,
+        "expected_status": S.ATTEMPTING_RECOVERY,
+        "route": "send",
+    }
+
+
+# --- Reactive path -------------------------------------------------------------------------------
+
+
+def record_incoming(state: AgentState) -> AgentState:
+    """Keep the patient's message before anything else: whatever happens next, it is never
+    lost. A provider message id seen before is a redelivery: nothing more to do."""
+    campaign, now = state["campaign"], state["now"]
+    external_id = (state.get("external_id") or "")[:255]
+    if (
+        external_id
+        and Interaction.objects.filter(
+            channel_type=campaign.channel_type, external_id=external_id
+        ).exists()
+    ):
+        return {"route": "end", "outcome": "duplicate"}
+    try:
+        with transaction.atomic():
+            incoming = Interaction.objects.create(
+                campaign=campaign,
+                direction=Direction.INCOMING,
+                content=state.get("text", ""),
+                channel_type=campaign.channel_type,
+                external_id=external_id,
+                delivery_status=DeliveryStatus.RECEIVED,
+                timestamp=now,
+            )
+    except IntegrityError:
+        return {"route": "end", "outcome": "duplicate"}
+    logger.info("reply recorded: interaction %s campaign %s", incoming.pk, campaign.pk)
+    return {"incoming": incoming, "route": route_incoming(state)}
+
+
+def route_incoming(state: AgentState) -> str:
+    campaign, patient, text = state["campaign"], state["patient"], state.get("text", "")
+    if patient.is_opted_out:
+        # Past a STOP the agent says nothing, unless the patient says START.
+        return "opt_in" if signals.is_opt_in(text) else "record_only"
+    if signals.is_opt_out(text):
+        return "opt_out"  # always honoured, whoever owns the conversation
+    if campaign.status in (S.HANDOFF_REQUIRED, S.RECOVERED):
+        return "record_only"  # a person owns it, or it is won: no AI reply
+    return "engage"
+
+
+def record_only(state: AgentState) -> AgentState:
+    incoming = state["incoming"]
+    from agent.brains.offline import sentiment_of
+
+    sentiment, _ = sentiment_of(incoming.content)
+    intent = "awaiting_staff" if state["campaign"].status == S.HANDOFF_REQUIRED else "no_reply"
+    incoming.ai_analysis = {"intent": intent, "sentiment": sentiment}
+    incoming.save(update_fields=["ai_analysis"])
+    return {"outcome": "recorded", "route": "end"}
+
+
+def mark_re_engaged(state: AgentState) -> AgentState:
+    """The patient answered: RE_ENGAGED, re-opening a closed campaign (but RECOVERED)."""
+    campaign, now = state["campaign"], state["now"]
+    if campaign.status == S.RE_ENGAGED:
+        return {"route": "decide"}
+    try:
+        with transaction.atomic():
+            moved = _move(campaign, S.RE_ENGAGED, now, next_attempt_at=None)
+    except IntegrityError:
+        # Another campaign of this patient is active: that one carries the conversation.
+        logger.info("not re-opened (another active campaign): campaign %s", campaign.pk)
+        return {"route": "record_only"}
+    except IllegalTransition:
+        return {"route": "record_only"}
+    if not moved:
+        campaign.refresh_from_db()
+        if campaign.status != S.RE_ENGAGED:
+            return {"route": "record_only"}
+    return {"route": "decide"}
+
+
+def classify_intent(state: AgentState) -> AgentState:
+    """The brain decides one of the five actions. Any failure of the brain is a handoff with
+    reason ai_unavailable: a reply is never dropped."""
+    conversation = conversation_for(state)
+    try:
+        kb = KnowledgeBase.from_db()
+        decision = get_brain().decide(conversation, kb)
+    except Exception:  # whatever broke, a person takes over
+        logger.exception("brain failed: campaign %s", state["campaign"].pk)
+        decision = ai_unavailable_decision(conversation)
+    return _decided(state, decision)
+
+
+def ai_unavailable_decision(conversation: Conversation) -> Decision:
+    from agent.brains.offline import sentiment_of, summarize
+    from agent.text import clean_reply
+
+    body = clean_reply(conversation.reply)
+    sentiment, _ = sentiment_of(body)
+    return Decision(
+        action=Action.HANDOFF,
+        intent="unknown",
+        sentiment=sentiment,
+        confidence=0.0,
+        brain="none",
+        reason=HandoffReason.AI_UNAVAILABLE,
+        summary=summarize(conversation, body, HandoffReason.AI_UNAVAILABLE),
+    )
+
+
+def _decided(state: AgentState, decision: Decision) -> AgentState:
+    incoming = state["incoming"]
+    incoming.ai_analysis = decision.analysis()
+    incoming.save(update_fields=["ai_analysis"])
+    logger.info(
+        "decided %s: interaction %s campaign %s", decision.action, incoming.pk, state["campaign"].pk
+    )
+    return {"decision": decision, "route": decision.action}
+
+
+def decide_opt_out(state: AgentState) -> AgentState:
+    """The opt-out check needs no brain: a STOP is honoured even when the AI is down."""
+    decision = Decision(
+        action=Action.OPT_OUT, intent="opt_out", sentiment="neutral", confidence=1.0, brain="rules"
+    )
+    return _decided(state, decision)
+
+
+def query_knowledge_base(state: AgentState) -> AgentState:
+    """Was the info found? Only an answer drawn from a stored article, with no figure the
+    article does not state, goes out; anything else goes to a person."""
+    decision = state["decision"]
+    article = KnowledgeBase.from_db().article(decision.article_title)
+    answer = strip_links(decision.answer)
+    if article is None or not answer or not grounded(answer, article.body):
+        replaced = _replace(decision, reason=HandoffReason.UNANSWERED_QUESTION, state=state)
+        out = _decided(state, replaced)
+        out["route"] = "not_found"
+        return out
+    return {"route": "found"}
+
+
+def _replace(decision: Decision, *, reason: str, state: AgentState) -> Decision:
+    from agent.brains.offline import summarize
+    from agent.text import clean_reply
+
+    conversation = conversation_for(state)
+    return Decision(
+        action=Action.HANDOFF,
+        intent=decision.intent,
+        sentiment=decision.sentiment,
+        confidence=decision.confidence,
+        brain=decision.brain,
+        reason=reason,
+        summary=summarize(conversation, clean_reply(conversation.reply), reason),
+    )
+
+
+def generate_answer(state: AgentState) -> AgentState:
+    decision, campaign = state["decision"], state["campaign"]
+    link = _booking_link(campaign, state["now"])
+    text = compose(MessageKind.ANSWER, _context(state, link=link, answer=decision.answer))
+    return {
+        "message_kind": MessageKind.ANSWER,
+        "message_text": text,
+        "expected_status": campaign.status,
+        "route": "send",
+    }
+
+
+def send_booking_link(state: AgentState) -> AgentState:
+    campaign = state["campaign"]
+    link = _booking_link(campaign, state["now"])
+    text = compose(MessageKind.BOOKING_LINK, _context(state, link=link))
+    return {
+        "message_kind": MessageKind.BOOKING_LINK,
+        "message_text": text,
+        "expected_status": campaign.status,
+        "route": "send",
+    }
+
+
+def close_declined(state: AgentState) -> AgentState:
+    campaign = state["campaign"]
+    if not _move(campaign, S.RECOVERY_DECLINED, state["now"], next_attempt_at=None):
+        return {"route": "end", "outcome": "changed_meanwhile"}
+    text = compose(MessageKind.CLOSE, _context(state))
+    return {
+        "message_kind": MessageKind.CLOSE,
+        "message_text": text,
+        "expected_status": S.RECOVERY_DECLINED,
+        "route": "send",
+    }
+
+
+def opt_out(state: AgentState) -> AgentState:
+    """Opt out of every campaign; one short confirmation."""
+    patient = state["patient"]
+    patient_opt_out(patient=patient, now=state["now"])
+    state["campaign"].refresh_from_db()
+    text = compose(MessageKind.OPT_OUT_CONFIRMATION, _context(state))
+    return {
+        "message_kind": MessageKind.OPT_OUT_CONFIRMATION,
+        "message_text": text,
+        "expected_status": "",
+        "allow_opted_out": True,
+        "route": "send",
+    }
+
+
+def opt_in(state: AgentState) -> AgentState:
+    incoming = state["incoming"]
+    incoming.ai_analysis = {"intent": "opt_in", "sentiment": "neutral"}
+    incoming.save(update_fields=["ai_analysis"])
+    patient_opt_in(patient=state["patient"])
+    text = compose(MessageKind.OPT_IN_CONFIRMATION, _context(state))
+    return {
+        "message_kind": MessageKind.OPT_IN_CONFIRMATION,
+        "message_text": text,
+        "expected_status": "",
+        "route": "send",
+    }
+
+
+def initiate_handoff(state: AgentState) -> AgentState:
+    """A person takes over: the summary and reason go to the handoff queue, staff are told,
+    and the patient hears that someone will follow up."""
+    decision, campaign, now = state["decision"], state["campaign"], state["now"]
+    details = {
+        "summary": decision.summary,
+        "reason": decision.reason or HandoffReason.UNCLEAR,
+        "requested_at": now.isoformat(),
+    }
+    if not _move(campaign, S.HANDOFF_REQUIRED, now, handoff_details=details):
+        return {"route": "end", "outcome": "changed_meanwhile"}
+    notify_staff_of_handoff(campaign, details["reason"])
+    urgent = details["reason"] == HandoffReason.PAIN_OR_EMERGENCY
+    text = compose(MessageKind.HANDOFF_NOTICE, _context(state, urgent=urgent))
+    return {
+        "message_kind": MessageKind.HANDOFF_NOTICE,
+        "message_text": text,
+        "expected_status": S.HANDOFF_REQUIRED,
+        "route": "send",
+    }
+
+
+def notify_staff_of_handoff(campaign: Campaign, reason: str) -> bool:
+    """Email HANDOFF_NOTIFY_EMAIL through the email backend (outbox or Gmail). The email names
+    the reason and links to the campaign; the patient's words stay in the app."""
+    address = agent_settings().handoff_notify_email
+    if not address:
+        return False
+    label = HandoffReason(reason).label if reason in HandoffReason.values else reason
+    try:
+        url = settings.SITE_URL + reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+        backend_for(Channel.EMAIL).send(
+            OutgoingMessage(
+                channel=Channel.EMAIL,
+                to=address,
+                subject=f"[{settings.CLINIC_NAME}] A conversation needs a person: {label}",
+                body=(
+                    f"A patient conversation was handed to staff.\n\nReason: {label}\n"
+                    f"Campaign: {campaign.pk}\nOpen it: {url}\n"
+                ),
+            )
+        )
+    except Exception:  # the handoff stands even if the alert fails
+        logger.exception("handoff alert failed: campaign %s", campaign.pk)
+        return False
+    return True
+
+
+# --- Send and record -----------------------------------------------------------------------------
+
+
+def send_message(state: AgentState) -> AgentState:
+    """Re-read the campaign and the patient right before sending: if a person took over, the
+    patient opted out or the campaign closed meanwhile, nothing is sent."""
+    campaign = Campaign.objects.filter(pk=state["campaign"].pk).first()
+    patient = Patient.objects.filter(pk=state["patient"].pk).first()
+    expected = state.get("expected_status", "")
+    if campaign is None or patient is None:
+        return {"outcome": "not_sent_gone", "route": "end"}
+    if patient.is_opted_out and not state.get("allow_opted_out"):
+        return {"outcome": "not_sent_opted_out", "route": "end"}
+    if expected and campaign.status != expected:
+        logger.info("not sent (now %s): campaign %s", campaign.status, campaign.pk)
+        return {"outcome": "not_sent_changed", "route": "end"}
+    decision = state.get("decision")
+    analysis = {"kind": state["message_kind"], "brain": decision.brain if decision else "rules"}
+    if decision is not None:
+        analysis["action"] = decision.action
+    outgoing = Interaction.objects.create(
+        campaign=campaign,
+        direction=Direction.OUTGOING,
+        content=state["message_text"],
+        ai_analysis=analysis,
+        channel_type=campaign.channel_type,
+        delivery_status=DeliveryStatus.QUEUED,
+        timestamp=timezone.now(),
+    )
+    interaction_send(outgoing)
+    ok = outgoing.delivery_status == DeliveryStatus.SENT
+    return {"sent": outgoing, "outcome": "sent" if ok else "send_failed", "route": "record"}
+
+
+_SUMMARY = {
+    MessageKind.OUTREACH: "First outreach sent.",
+    MessageKind.FOLLOW_UP: "Follow-up {attempt} of {max} sent.",
+    MessageKind.BOOKING_LINK: "Wants to book: booking link sent.",
+    MessageKind.ANSWER: "Asked a question ({article}): answered with the booking link.",
+    MessageKind.HANDOFF_NOTICE: "Handed to staff: {reason}.",
+    MessageKind.CLOSE: "Declined: conversation closed politely.",
+    MessageKind.OPT_OUT_CONFIRMATION: "Opted out of all messages.",
+    MessageKind.OPT_IN_CONFIRMATION: "Re-subscribed (START).",
+}
+
+
+def record_outcome(state: AgentState) -> AgentState:
+    """Update the lead record: a one-line engagement summary (no message text)."""
+    kind = state.get("message_kind")
+    campaign = state["campaign"]
+    decision = state.get("decision")
+    if state.get("outcome") == "max_attempts":
+        Campaign.objects.filter(pk=campaign.pk).update(
+            engagement_summary=f"No reply after {campaign.attempts_made} messages: unresponsive."
+        )
+    if kind in _SUMMARY and state.get("sent") is not None:
+        reason = decision.reason if decision else ""
+        summary = _SUMMARY[kind].format(
+            attempt=campaign.attempts_made,
+            max=campaign.max_attempts,
+            article=decision.article_title if decision else "",
+            reason=HandoffReason(reason).label.lower() if reason in HandoffReason.values else "",
+        )
+        Campaign.objects.filter(pk=campaign.pk).update(engagement_summary=summary)
+    logger.info("agent %s: campaign %s -> %s", state.get("trigger"), campaign.pk, state["outcome"])
+    return {}

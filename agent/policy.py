@@ -1,0 +1,92 @@
+"""When the agent may send a proactive message: inside the clinic's send window, and at most
+1 a day and 3 a week per patient (the TCPA healthcare-message limits). Replies to a patient's
+own message are not proactive and go out at once."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from agent.choices import PROACTIVE_KINDS
+from agent.conf import AgentSettings
+from campaigns.choices import Direction
+from campaigns.models import Interaction
+
+DAILY_CAP = 1
+WEEKLY_CAP = 3
+WEEK = dt.timedelta(days=7)
+
+
+def clinic_zone() -> ZoneInfo:
+    return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def in_send_window(moment: dt.datetime, config: AgentSettings) -> bool:
+    local = moment.astimezone(clinic_zone())
+    return (
+        local.weekday() in config.send_window_days
+        and config.send_window_start <= local.time() < config.send_window_end
+    )
+
+
+def next_window_start(moment: dt.datetime, config: AgentSettings) -> dt.datetime:
+    """`moment` itself when it is inside the window, else the next opening (in UTC)."""
+    if in_send_window(moment, config):
+        return moment
+    zone = clinic_zone()
+    local = moment.astimezone(zone)
+    for days in range(8):
+        day = local.date() + dt.timedelta(days=days)
+        if day.weekday() not in config.send_window_days:
+            continue
+        # Built from the wall-clock time, so a DST change does not shift the window.
+        opening = dt.datetime.combine(day, config.send_window_start, tzinfo=zone)
+        if opening > local:
+            return opening.astimezone(dt.UTC)
+    raise ValueError("the send window has no day")  # unreachable: conf requires a day
+
+
+def _start_of_clinic_day(moment: dt.datetime) -> dt.datetime:
+    local = moment.astimezone(clinic_zone())
+    return dt.datetime.combine(local.date(), dt.time(0), tzinfo=clinic_zone()).astimezone(dt.UTC)
+
+
+def proactive_sent_since(patient_id: str, since: dt.datetime) -> list[dt.datetime]:
+    """When proactive messages went to this patient (any campaign) after `since`, oldest first."""
+    return list(
+        Interaction.objects.filter(
+            campaign__patient_id=patient_id,
+            direction=Direction.OUTGOING,
+            author__isnull=True,
+            ai_analysis__kind__in=list(PROACTIVE_KINDS),
+            timestamp__gt=since,
+        )
+        .order_by("timestamp")
+        .values_list("timestamp", flat=True)
+    )
+
+
+def cap_release(patient_id: str, moment: dt.datetime) -> dt.datetime | None:
+    """None when a proactive message may go to this patient at `moment`; else the earliest
+    time the daily and weekly caps allow another."""
+    week = proactive_sent_since(patient_id, moment - WEEK)
+    if len(week) >= WEEKLY_CAP:
+        return week[len(week) - WEEKLY_CAP] + WEEK
+    today_start = _start_of_clinic_day(moment)
+    if sum(1 for sent in week if sent >= today_start) >= DAILY_CAP:
+        tomorrow = (moment.astimezone(clinic_zone()) + dt.timedelta(days=1)).date()
+        return dt.datetime.combine(tomorrow, dt.time(0), tzinfo=clinic_zone()).astimezone(dt.UTC)
+    return None
+
+
+def proactive_send_time(patient_id: str, moment: dt.datetime, config: AgentSettings) -> dt.datetime:
+    """The earliest time from `moment` at which a proactive message may go to this patient:
+    inside the window and under both caps. Equal to `moment` when it may go now."""
+    when = moment
+    for _ in range(16):  # each round moves forward; a few always suffice
+        when = next_window_start(when, config)
+        released = cap_release(patient_id, when)
+        if released is None:
+            return when
+        when = max(released, when + dt.timedelta(seconds=1))
+    return when

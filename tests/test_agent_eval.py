@@ -1,0 +1,175 @@
+"""The offline brain measured on the labelled development replies, the evaluation and
+knowledge-base commands, and the eval replies driven through the whole graph: never an action
+outside the five, never a link but the booking link."""
+
+import json
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from agent.brains import get_brain
+from agent.choices import Action
+from agent.evaluation import evaluate, load_cases
+from agent.knowledge import KnowledgeBase, parse_kb_markdown
+from agent.models import KnowledgeArticle
+from agent.safety import links_in
+from agent.services import agent_handle_reply
+from campaigns.models import Campaign
+from dentalai.choices import Channel
+from messaging.models import OutboxMessage
+from tests.agent_fixtures import (  # noqa: F401 - fixtures
+    DEV_CASES,
+    DEV_KB,
+    agent_environment,
+    booking_links,
+    kb,
+    make_campaign,
+    make_patient,
+    sent_messages,
+)
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    knowledge = KnowledgeBase.from_markdown(DEV_KB.read_text())
+    return evaluate(load_cases(DEV_CASES), knowledge, get_brain("offline"))
+
+
+def precision_recall(outcomes, action):
+    predicted = [o for o in outcomes if o.predicted == action]
+    actual = [o for o in outcomes if o.case.action == action]
+    hits = [o for o in predicted if o.case.action == action]
+    return len(hits) / max(1, len(predicted)), len(hits) / max(1, len(actual))
+
+
+def test_the_offline_brain_meets_the_quality_bar_on_the_development_replies(outcomes):
+    accuracy = sum(o.predicted == o.case.action for o in outcomes) / len(outcomes)
+    assert accuracy >= 0.85
+    assert precision_recall(outcomes, Action.OPT_OUT)[1] == 1.0
+    assert precision_recall(outcomes, Action.ANSWER_QUESTION)[0] >= 0.9
+
+
+def test_answers_cite_the_article_that_answers_the_question(outcomes):
+    answered = [o for o in outcomes if o.predicted == o.case.action == Action.ANSWER_QUESTION]
+    right = [o for o in answered if o.article == o.case.kb_article]
+    assert len(right) >= 0.85 * len(answered)
+
+
+@pytest.mark.django_db
+def test_agent_eval_prints_the_report_and_touches_no_database(django_assert_num_queries):
+    out = StringIO()
+
+    with django_assert_num_queries(0):
+        call_command("agent_eval", cases=str(DEV_CASES), kb=str(DEV_KB), stdout=out)
+
+    lines = out.getvalue().strip().splitlines()
+    assert re.fullmatch(r"accuracy=\d\.\d{3} n=120", lines[-1])
+    assert lines[0].split() == ["action", "precision", "recall", "support"]
+    assert any(line.startswith("confusion matrix") for line in lines)
+    for action in Action.values:
+        assert any(line.startswith(action) for line in lines)
+    assert OutboxMessage.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_import_kb_creates_then_updates_in_place(tmp_path):
+    _, articles = parse_kb_markdown(DEV_KB.read_text())
+    n = len(articles)
+    out = StringIO()
+    call_command("import_kb", str(DEV_KB), stdout=out)
+    count = KnowledgeArticle.objects.count()
+    assert count == n
+    assert f"Bright Smile Dental: {n} created, 0 updated, 0 unchanged" in out.getvalue()
+
+    out = StringIO()
+    call_command("import_kb", str(DEV_KB), stdout=out)
+    assert f"0 created, 0 updated, {n} unchanged" in out.getvalue()
+
+    edited = tmp_path / "kb.md"
+    edited.write_text(DEV_KB.read_text().replace("Free patient parking", "Paid parking"))
+    out = StringIO()
+    call_command("import_kb", str(edited), stdout=out)
+    assert f"0 created, 1 updated, {n - 1} unchanged" in out.getvalue()
+    assert KnowledgeArticle.objects.count() == count
+    assert "Paid parking" in KnowledgeArticle.objects.get(title="Location and Parking").body
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("kb")
+def test_agent_reply_drives_a_campaign_by_hand():
+    campaign = make_campaign()
+    out = StringIO()
+
+    call_command("agent_reply", campaign=campaign.pk, text="yes please", stdout=out)
+
+    assert "action: SEND_BOOKING_LINK" in out.getvalue()
+    assert "campaign status: RE_ENGAGED" in out.getvalue()
+    assert len(sent_messages(campaign)) == 1
+
+
+def eval_cases(predicate=lambda case: True):
+    rows = [json.loads(line) for line in DEV_CASES.read_text().splitlines() if line.strip()]
+    return [row for row in rows if predicate(row)]
+
+
+INJECTIONS = eval_cases(lambda row: "injection" in row["note"].lower())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", INJECTIONS, ids=[c["id"] for c in INJECTIONS])
+@pytest.mark.usefixtures("kb")
+def test_prompt_injection_replies_are_handed_off_without_links(case):
+    campaign = make_campaign(channel=Channel.SMS)
+
+    run = agent_handle_reply(campaign_id=campaign.pk, text=case["reply"])
+
+    assert run.action == Action.HANDOFF
+    (message,) = sent_messages(campaign)
+    assert links_in(message.body) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("kb")
+def test_every_eval_reply_ends_in_one_of_the_five_actions_with_no_foreign_link():
+    for number, case in enumerate(eval_cases()):
+        patient = make_patient(
+            email=f"p{number}@example.com", phone=f"+1518555{number:04d}", name="Sam Lee"
+        )
+        campaign = make_campaign(patient, channel=case["channel"])
+
+        run = agent_handle_reply(campaign_id=campaign.pk, text=case["reply"])
+
+        assert run.action in Action.values, case["id"]
+        campaign = Campaign.objects.get(pk=campaign.pk)
+        for message in sent_messages(campaign):
+            allowed = {campaign.booking_link}
+            if message.channel == Channel.EMAIL:
+                allowed |= {link for link in links_in(message.body) if "/unsubscribe/" in link}
+            assert set(links_in(message.body)) <= allowed, case["id"]
+            if message.channel != Channel.EMAIL:
+                assert len(message.body) <= 320, case["id"]
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize(
+    ("cases", "kb_file"),
+    [
+        (DATA / "second_clinic_cases.jsonl", DATA / "second_clinic_kb.md"),
+        (DATA / "more_dev_clinic_cases.jsonl", DEV_KB),
+    ],
+    ids=["second-clinic", "more-dev-clinic-replies"],
+)
+def test_the_offline_brain_holds_the_bar_on_replies_and_a_clinic_it_was_not_written_for(
+    cases, kb_file
+):
+    knowledge = KnowledgeBase.from_markdown(kb_file.read_text())
+    outcomes = evaluate(load_cases(cases), knowledge, get_brain("offline"))
+    accuracy = sum(o.predicted == o.case.action for o in outcomes) / len(outcomes)
+    assert accuracy >= 0.85
+    assert precision_recall(outcomes, Action.OPT_OUT)[1] == 1.0
+    assert precision_recall(outcomes, Action.ANSWER_QUESTION)[0] >= 0.9
