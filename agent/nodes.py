@@ -21,7 +21,7 @@ from agent.safety import grounded, strip_links
 from agent.state import AgentState
 from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
-from campaigns.status import IllegalTransition, check_transition, status_fields
+from campaigns.status import IllegalTransition, campaign_move
 from dentalai.choices import Channel
 from messaging.backends import OutgoingMessage, backend_for
 from messaging.services import interaction_send
@@ -35,20 +35,6 @@ S = CampaignStatus
 
 
 # --- Shared helpers ----------------------------------------------------------------------------
-
-
-def _move(campaign: Campaign, target: str, now: dt.datetime, **fields) -> bool:
-    """Change the status through the status machine, only if nobody changed it since we read
-    it. Returns whether this call made the change."""
-    check_transition(campaign.status, target)
-    moved = Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(
-        **status_fields(target), updated_at=now, **fields
-    )
-    if moved:
-        campaign.status = target
-        for name, value in fields.items():
-            setattr(campaign, name, value)
-    return bool(moved)
 
 
 def _booking_link(campaign: Campaign, now: dt.datetime) -> str:
@@ -147,7 +133,7 @@ def check_follow_up(state: AgentState) -> AgentState:
 def mark_unresponsive(state: AgentState) -> AgentState:
     """RECOVERY_FAILED (the seed's RECOVERY_UNRESPONSIVE); nothing is sent."""
     campaign, now = state["campaign"], state["now"]
-    moved = _move(campaign, S.RECOVERY_FAILED, now, next_attempt_at=None)
+    moved = campaign_move(campaign, S.RECOVERY_FAILED, now=now, next_attempt_at=None)
     return {"outcome": "max_attempts" if moved else "changed_meanwhile", "route": "record"}
 
 
@@ -253,7 +239,7 @@ def mark_re_engaged(state: AgentState) -> AgentState:
         return {"route": "decide"}
     try:
         with transaction.atomic():
-            moved = _move(campaign, S.RE_ENGAGED, now, next_attempt_at=None)
+            moved = campaign_move(campaign, S.RE_ENGAGED, now=now, next_attempt_at=None)
     except IntegrityError:
         # Another campaign of this patient is active: that one carries the conversation.
         logger.info("not re-opened (another active campaign): campaign %s", campaign.pk)
@@ -371,7 +357,7 @@ def send_booking_link(state: AgentState) -> AgentState:
 
 def close_declined(state: AgentState) -> AgentState:
     campaign = state["campaign"]
-    if not _move(campaign, S.RECOVERY_DECLINED, state["now"], next_attempt_at=None):
+    if not campaign_move(campaign, S.RECOVERY_DECLINED, now=state["now"], next_attempt_at=None):
         return {"route": "end", "outcome": "changed_meanwhile"}
     text = compose(MessageKind.CLOSE, _context(state))
     return {
@@ -420,7 +406,7 @@ def initiate_handoff(state: AgentState) -> AgentState:
         "reason": decision.reason or HandoffReason.UNCLEAR,
         "requested_at": now.isoformat(),
     }
-    if not _move(campaign, S.HANDOFF_REQUIRED, now, handoff_details=details):
+    if not campaign_move(campaign, S.HANDOFF_REQUIRED, now=now, handoff_details=details):
         return {"route": "end", "outcome": "changed_meanwhile"}
     notify_staff_of_handoff(campaign, details["reason"])
     urgent = details["reason"] == HandoffReason.PAIN_OR_EMERGENCY
