@@ -25,8 +25,9 @@ from campaigns.status import IllegalTransition, campaign_move
 from dentalai.choices import Channel
 from messaging.backends import OutgoingMessage, backend_for
 from messaging.services import interaction_send
+from messaging.unsubscribe import unsubscribe_url
 from patients.models import Patient
-from patients.optout import patient_opt_in, patient_opt_out, unsubscribe_url
+from patients.optout import patient_opt_in, patient_opt_out
 
 logger = logging.getLogger(__name__)
 

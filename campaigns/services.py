@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
@@ -75,6 +76,7 @@ def campaign_create_recovery(
 
     The channel defaults to email when an email is given, else SMS. Conflict when the patient
     has opted out, already has an active campaign, or has no address on the chosen channel.
+    Once the campaign is stored, the agent's first outreach is queued (django-q2).
     """
     now = now or timezone.now()
     channel = channel or (Channel.EMAIL if patient_email else Channel.SMS)
@@ -121,6 +123,10 @@ def campaign_create_recovery(
         target=campaign,
         details={"patient_id": patient.pk, "patient_created": created, "channel": channel},
     )
+    # A new lead is contacted at once (inside the send window), not at the next daily run:
+    # the agent's proactive path, queued once the campaign is stored.
+    campaign_id = campaign.pk
+    transaction.on_commit(lambda: async_task("agent.tasks.task_contact_now", campaign_id))
     return campaign
 
 
@@ -217,7 +223,12 @@ def campaign_respond(
             except Conflict as exc:
                 result_message = f"Response sent, but the status was not changed: {exc.message}"
     else:
-        result_message = f"The response was recorded but could not be sent: {interaction.error}" + (
+        outcome = (
+            "could not be sent yet; it will be retried"
+            if interaction.delivery_status == DeliveryStatus.QUEUED
+            else "could not be sent"
+        )
+        result_message = f"The response was recorded but {outcome}: {interaction.error}" + (
             f" The status was left at {previous}." if target else ""
         )
     audit_record(

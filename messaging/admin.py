@@ -1,6 +1,6 @@
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -37,8 +37,17 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "id",
     )
 
+    actions = ["process_again"]
+
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Process the selected failed events again", permissions=["change"])
+    def process_again(self, request, queryset):
+        from messaging.services import webhook_event_requeue
+
+        count = webhook_event_requeue(event_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} failed event(s) queued again.", messages.SUCCESS)
 
     @admin.display(boolean=True, description="error")
     def has_error(self, obj):

@@ -1,16 +1,55 @@
-"""Sending an outgoing interaction through its channel's backend (SPEC §6)."""
+"""Messaging (SPEC §5, §6): the one way out — `interaction_send` — and the one way in —
+`webhook_event_receive` then `webhook_event_process` → `inbound_handle` → the agent.
 
+Sending: an outgoing Interaction is recorded first (QUEUED) by its author (the agent, staff),
+then sent through the backend configured for its channel. It ends SENT with the provider's id;
+FAILED with the reason when no retry can help (invalid address, opted out, no WhatsApp
+template); or stays QUEUED with the reason while a bounded number of retries with backoff run
+in the background (django-q2). Nothing is ever sent to an opted-out patient but the one
+opt-out confirmation.
+
+Receiving: each webhook stores a WebhookEvent keyed by the provider's id (a redelivery is
+refused by the unique constraint), queues its processing and answers at once. Processing
+matches the thread to a campaign and runs the agent's reactive path, which records the message
+once per provider id. An unknown thread is kept as an UNMATCHED event for staff.
+"""
+
+import datetime as dt
 import logging
+import re
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, router, transaction
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import Schedule
+from django_q.tasks import async_task, schedule
 
-from campaigns.choices import DeliveryStatus
+from agent.choices import MessageKind
+from campaigns.choices import DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from messaging.backends import OutgoingMessage, SendError, backend_for
+from messaging.choices import WebhookSource, WebhookStatus
+from messaging.conf import messaging_settings
+from messaging.inbound import TEXT_LIMIT, InboundMessage, inbound_from_twilio
+from messaging.models import WebhookEvent
+from messaging.unsubscribe import unsubscribe_url, unsubscribe_url_prefix
+from patients.contact import normalize_phone
 from patients.models import Patient
+from patients.optout import CANCELLED_QUEUED, patient_opt_in, patient_opt_out
 
 logger = logging.getLogger(__name__)
+
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
+RETRY_DELAY_CAP = dt.timedelta(hours=1)
+PROCESS_EVENT_TASK = "messaging.tasks.process_webhook_event"
+UNEXPECTED_SEND_ERROR = "Unexpected error while sending."
+_RETRYING = re.compile(r"\[attempt (\d+) of (\d+) failed; retrying\]$")
+
+
+# --- Sending -------------------------------------------------------------------------------------
 
 
 def recipient_for(patient: Patient, channel: str) -> str:
@@ -30,33 +69,375 @@ def email_subject(campaign: Campaign) -> str:
     return f"A message from {settings.CLINIC_NAME}"
 
 
-def interaction_send(interaction: Interaction) -> Interaction:
-    """Send a recorded outgoing message and record what happened on it: the provider's id and
-    SENT, or FAILED with the reason. The message itself is never lost."""
+def email_body_with_footer(body: str, link: str) -> str:
+    """Every email carries the clinic's postal address and an unsubscribe link (CAN-SPAM). The
+    agent writes that footer itself; anything else (a staff reply) gets it here, once."""
+    if unsubscribe_url_prefix() in body:
+        return body
+    footer = (
+        f"{settings.CLINIC_NAME}, {settings.CLINIC_POSTAL_ADDRESS}\n"
+        f"To stop receiving these emails, unsubscribe: {link}"
+    )
+    return f"{body.rstrip()}\n\n--\n{footer}"
+
+
+def _campaign_ids(patient: Patient) -> list[str]:
+    return list(Campaign.objects.filter(patient=patient).values_list("pk", flat=True))
+
+
+def whatsapp_window_open(patient: Patient, now: dt.datetime) -> bool:
+    """WhatsApp allows free-form messages within 24 hours of the patient's last message."""
+    last = (
+        Interaction.objects.filter(
+            campaign_id__in=_campaign_ids(patient),
+            channel_type=Channel.WHATSAPP,
+            direction=Direction.INCOMING,
+        )
+        .order_by("-timestamp")
+        .values_list("timestamp", flat=True)
+        .first()
+    )
+    return last is not None and now - last < WHATSAPP_WINDOW
+
+
+def message_kind(interaction: Interaction) -> str:
+    """What the message is for: the agent's kind, "staff" for a staff reply."""
+    analysis = interaction.ai_analysis if isinstance(interaction.ai_analysis, dict) else {}
+    kind = analysis.get("kind") or ("staff" if interaction.author_id else "default")
+    return str(kind)
+
+
+def whatsapp_template(interaction: Interaction) -> str:
+    """The approved template (Content SID) for a message outside the 24-hour window; a
+    permanent SendError saying so when none is configured — never a silent failure."""
+    kind = message_kind(interaction)
+    templates = messaging_settings().twilio_whatsapp_template_sids
+    sid = templates.get(kind) or templates.get("default", "")
+    if not sid:
+        raise SendError(
+            "Not sent: the patient's last WhatsApp message is more than 24 hours old, so "
+            "WhatsApp needs an approved template, and no approved template is configured for "
+            f"{kind!r} messages (TWILIO_WHATSAPP_TEMPLATE_SIDS).",
+            permanent=True,
+        )
+    return sid
+
+
+def outgoing_message_for(
+    interaction: Interaction, campaign: Campaign, patient: Patient, now: dt.datetime
+) -> OutgoingMessage:
+    channel = interaction.channel_type
+    to = recipient_for(patient, channel)
+    body, subject, link = interaction.content, "", ""
+    template_sid, variables = "", {}
+    if channel == Channel.EMAIL:
+        link = unsubscribe_url(patient)
+        body = email_body_with_footer(body, link)
+        subject = email_subject(campaign)
+    elif channel == Channel.WHATSAPP and not whatsapp_window_open(patient, now):
+        template_sid = whatsapp_template(interaction)
+        # Template variables: {{1}} the patient's first name, {{2}} the clinic's name.
+        variables = {"1": patient.first_name or "there", "2": settings.CLINIC_NAME}
+    return OutgoingMessage(
+        channel=channel,
+        to=to,
+        body=body,
+        subject=subject,
+        thread_id=campaign.thread_id,
+        interaction_id=interaction.pk,
+        unsubscribe_url=link,
+        template_sid=template_sid,
+        template_variables=variables,
+    )
+
+
+def _is_the_opt_out_confirmation(interaction: Interaction, patient: Patient) -> bool:
+    """The one message an opted-out patient may still get: the confirmation of their opt-out,
+    once (none sent since they opted out)."""
+    if message_kind(interaction) != MessageKind.OPT_OUT_CONFIRMATION:
+        return False
+    return not (
+        Interaction.objects.filter(
+            campaign_id__in=_campaign_ids(patient),
+            direction=Direction.OUTGOING,
+            delivery_status=DeliveryStatus.SENT,
+            timestamp__gte=patient.opted_out_at,
+            ai_analysis__kind=MessageKind.OPT_OUT_CONFIRMATION,
+        )
+        .exclude(pk=interaction.pk)
+        .exists()
+    )
+
+
+def _save(interaction: Interaction, status: str, error: str, external_id: str = "") -> None:
+    interaction.delivery_status = status
+    interaction.error = error
+    if external_id:
+        interaction.external_id = external_id
+    interaction.save(update_fields=["delivery_status", "external_id", "error"])
+
+
+def interaction_send(interaction: Interaction, *, attempt: int = 1) -> Interaction:
+    """Send a recorded outgoing message and record what happened on it (see the module's
+    docstring). `attempt` > 1 only for the background retries."""
     campaign = interaction.campaign
-    is_email = interaction.channel_type == Channel.EMAIL
+    patient = Patient.objects.get(pk=campaign.patient_id)  # fresh: an opt-out may be seconds old
+    if patient.is_opted_out and not _is_the_opt_out_confirmation(interaction, patient):
+        _save(interaction, DeliveryStatus.FAILED, CANCELLED_QUEUED)
+        logger.info("not sent (opted out): interaction %s campaign %s", interaction.pk, campaign.pk)
+        return interaction
+    conf = messaging_settings()
+    total = _attempts_total(interaction, conf.send_retry_max)
     try:
-        result = backend_for(interaction.channel_type).send(
-            OutgoingMessage(
-                channel=interaction.channel_type,
-                to=recipient_for(campaign.patient, interaction.channel_type),
-                body=interaction.content,
-                subject=email_subject(campaign) if is_email else "",
-                thread_id=campaign.thread_id,
-                interaction_id=interaction.pk,
+        message = outgoing_message_for(interaction, campaign, patient, timezone.now())
+        result = backend_for(interaction.channel_type).send(message)
+    except SendError as exc:
+        if exc.opted_out and not patient.is_opted_out:
+            # The carrier has the patient's STOP (Twilio 21610): honour it everywhere.
+            patient_opt_out(patient=patient)
+        if exc.permanent:
+            _save(interaction, DeliveryStatus.FAILED, exc.reason)
+        elif attempt >= total:
+            _save(
+                interaction, DeliveryStatus.FAILED, f"{exc.reason} [gave up after {total} attempts]"
+            )
+        else:
+            _save(
+                interaction,
+                DeliveryStatus.QUEUED,
+                f"{exc.reason} [attempt {attempt} of {total} failed; retrying]",
+            )
+            _retry_later(interaction, attempt + 1, conf.send_retry_base_seconds)
+        logger.warning(
+            "send failed: interaction %s campaign %s attempt %s status %s",
+            interaction.pk,
+            campaign.pk,
+            attempt,
+            interaction.delivery_status,
+        )
+        return interaction
+    except ImproperlyConfigured as exc:
+        # A channel that is not set up: the reason names the missing setting; no retry helps.
+        _save(interaction, DeliveryStatus.FAILED, f"Not sent: {exc}")
+        logger.error(
+            "send not configured: interaction %s channel %s",
+            interaction.pk,
+            interaction.channel_type,
+        )
+        return interaction
+    except Exception:
+        # A backend bug must not leave the message QUEUED for ever or lose it: it stays on
+        # record, FAILED, and the error is in the log.
+        logger.exception("send crashed: interaction %s campaign %s", interaction.pk, campaign.pk)
+        _save(interaction, DeliveryStatus.FAILED, UNEXPECTED_SEND_ERROR)
+        return interaction
+    _save(interaction, DeliveryStatus.SENT, "", result.message_id)
+    if result.thread_id and not campaign.thread_id:
+        campaign.thread_id = result.thread_id
+        campaign.save(update_fields=["thread_id", "updated_at"])
+    logger.info("sent: interaction %s campaign %s", interaction.pk, campaign.pk)
+    return interaction
+
+
+def _attempts_total(interaction: Interaction, retry_max: int) -> int:
+    """All attempts a message gets: fixed when the first one failed (kept in its error), so a
+    change of SEND_RETRY_MAX meanwhile does not stretch or cut a running series."""
+    match = re.search(r"\[attempt \d+ of (\d+)\]$", interaction.error or "")
+    return int(match[1]) if match else 1 + retry_max
+
+
+def _retry_later(interaction: Interaction, attempt: int, base_seconds: int) -> None:
+    delay = min(dt.timedelta(seconds=base_seconds * 2 ** (attempt - 2)), RETRY_DELAY_CAP)
+    schedule(
+        "messaging.tasks.retry_send",
+        interaction.pk,
+        attempt,
+        name=f"retry send {interaction.pk} #{attempt}",
+        schedule_type=Schedule.ONCE,
+        next_run=timezone.now() + delay,
+    )
+
+
+def interaction_send_retry(*, interaction_id: str, attempt: int) -> str:
+    """One background retry of a message whose previous attempt failed transiently. Safe to
+    run twice or beside a duplicate: it goes ahead only if the message still says that attempt
+    `attempt - 1` failed, and claims it with a conditional update of exactly that state."""
+    interaction = Interaction.objects.select_related("campaign").filter(pk=interaction_id).first()
+    if interaction is None or interaction.delivery_status != DeliveryStatus.QUEUED:
+        return "not_queued"
+    match = _RETRYING.search(interaction.error or "")
+    if not match or int(match[1]) != attempt - 1:
+        return "not_due"
+    claim = f"Sending again [attempt {attempt} of {match[2]}]"
+    claimed = Interaction.objects.filter(
+        pk=interaction.pk, delivery_status=DeliveryStatus.QUEUED, error=interaction.error
+    ).update(error=claim)
+    if not claimed:
+        return "claimed_elsewhere"
+    interaction.error = claim
+    interaction_send(interaction, attempt=attempt)
+    return interaction.delivery_status
+
+
+# --- Receiving -----------------------------------------------------------------------------------
+
+
+def _queue_is_in_this_database() -> bool:
+    """django-q2's ORM broker (the default) keeps its queue in a table of our database."""
+    return (
+        bool(Conf.ORM)
+        and router.db_for_write(WebhookEvent) == Conf.ORM
+        and not (Conf.BROKER_CLASS or Conf.IRON_MQ or Conf.SQS)
+        and not Conf.SYNC
+    )
+
+
+def webhook_event_receive(*, source: str, event_id: str, payload: dict) -> WebhookEvent | None:
+    """Store a provider's notification and queue its processing. None for a redelivery (the
+    provider's id is already stored): the caller acknowledges it and nothing else happens."""
+    together = _queue_is_in_this_database()
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(source=source, event_id=event_id, payload=payload)
+            if together:
+                # The queue is a table here: the event and its job are committed together, in
+                # one commit, so neither is ever stored without the other.
+                async_task(PROCESS_EVENT_TASK, event.pk)
+    except IntegrityError:
+        return None
+    if not together:
+        # Another broker (or tasks run inline): queue once the event is committed.
+        async_task(PROCESS_EVENT_TASK, event.pk)
+    return event
+
+
+def webhook_event_requeue(*, event_ids: list[str] | None = None, older_than=None) -> int:
+    """Queue the processing of events again: the given FAILED ones (staff, from the admin), or
+    RECEIVED ones older than `older_than` whose job was lost (a broker outage). Processing is
+    idempotent (the agent records a provider message once), so a spare run does no harm.
+    Returns how many were queued."""
+    if event_ids is not None:
+        ids = list(
+            WebhookEvent.objects.filter(pk__in=event_ids, status=WebhookStatus.FAILED).values_list(
+                "pk", flat=True
             )
         )
-    except SendError as exc:
-        interaction.delivery_status = DeliveryStatus.FAILED
-        interaction.error = exc.reason
-        logger.warning("send failed: interaction %s campaign %s", interaction.pk, campaign.pk)
+        # Back to RECEIVED (a conditional update: only what is still FAILED).
+        WebhookEvent.objects.filter(pk__in=ids, status=WebhookStatus.FAILED).update(
+            status=WebhookStatus.RECEIVED, error="", processed_at=None
+        )
     else:
-        interaction.delivery_status = DeliveryStatus.SENT
-        interaction.external_id = result.message_id
-        interaction.error = ""
-        if result.thread_id and not campaign.thread_id:
-            campaign.thread_id = result.thread_id
-            campaign.save(update_fields=["thread_id", "updated_at"])
-        logger.info("sent: interaction %s campaign %s", interaction.pk, campaign.pk)
-    interaction.save(update_fields=["delivery_status", "external_id", "error"])
-    return interaction
+        cutoff = timezone.now() - (older_than or dt.timedelta(minutes=10))
+        ids = list(
+            WebhookEvent.objects.filter(
+                status=WebhookStatus.RECEIVED, received_at__lt=cutoff
+            ).values_list("pk", flat=True)[:500]
+        )
+    for event_id in ids:
+        async_task(PROCESS_EVENT_TASK, event_id)
+    return len(ids)
+
+
+def webhook_event_process(*, event_id: str, service=None) -> str:
+    """Process a stored event once (a second run finds it no longer RECEIVED). Its status
+    becomes PROCESSED, UNMATCHED (kept for staff) or FAILED (with the reason)."""
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None or event.status != WebhookStatus.RECEIVED:
+        return "already_processed"
+    try:
+        if event.source == WebhookSource.GMAIL:
+            from messaging.gmail import gmail_push_process
+
+            status, note = gmail_push_process(event, service=service)
+        else:
+            status, note = inbound_handle(inbound_from_event(event))
+    except Exception as exc:
+        logger.exception("webhook event %s (%s) failed", event.pk, event.source)
+        status, note = WebhookStatus.FAILED, f"{type(exc).__name__} while processing."
+    WebhookEvent.objects.filter(pk=event.pk, status=WebhookStatus.RECEIVED).update(
+        status=status, error=note, processed_at=timezone.now()
+    )
+    logger.info("webhook event %s (%s): %s", event.pk, event.source, status)
+    return status
+
+
+def inbound_from_event(event: WebhookEvent) -> InboundMessage:
+    payload = event.payload
+    if event.source == WebhookSource.TWILIO:
+        return inbound_from_twilio(payload)
+    channel = payload["channel"]
+    thread_id = thread_id_canonical(channel, payload["thread_id"])
+    return InboundMessage(
+        channel=channel,
+        thread_id=thread_id,
+        text=str(payload["message_content"])[:TEXT_LIMIT],
+        external_id=str(payload["message_id"]),
+        sender=thread_id if channel != Channel.EMAIL else str(payload.get("sender", "")),
+    )
+
+
+def thread_id_canonical(channel: str, thread_id: str) -> str:
+    """SMS/WhatsApp threads are E.164 numbers (whatsapp:+… for WhatsApp), written the way
+    campaigns store them whatever way the caller wrote the number."""
+    thread_id = (thread_id or "").strip()
+    if channel == Channel.EMAIL:
+        return thread_id
+    try:
+        phone = normalize_phone(thread_id)
+    except Exception:  # not a number: matched as given (and most likely unmatched)
+        return thread_id
+    return f"whatsapp:{phone}" if channel == Channel.WHATSAPP else phone
+
+
+def campaign_for_thread(*, channel: str, thread_id: str) -> Campaign | None:
+    """The campaign a message on this thread belongs to: the active one, else the most recent
+    (an SMS/WhatsApp number is shared by all of a patient's campaigns on that channel)."""
+    if not thread_id:
+        return None
+    return (
+        Campaign.objects.filter(thread_id=thread_id, channel_type=channel)
+        .order_by("-is_active", "-created_at")
+        .first()
+    )
+
+
+def patient_for_sender(inbound: InboundMessage) -> Patient | None:
+    if inbound.channel == Channel.EMAIL:
+        address = inbound.sender.strip().lower()
+        return Patient.objects.filter(email=address).first() if address else None
+    phone = inbound.thread_id.removeprefix("whatsapp:")
+    return Patient.objects.filter(phone=phone).first() if phone.startswith("+") else None
+
+
+def inbound_handle(inbound: InboundMessage) -> tuple[str, str]:
+    """A patient's message → its campaign → the agent's reactive path (which records it once
+    per provider id and answers through `interaction_send`). Returns (status, note)."""
+    from agent import signals
+    from agent.services import agent_handle_reply
+
+    campaign = campaign_for_thread(channel=inbound.channel, thread_id=inbound.thread_id)
+    if campaign is None:
+        note = "No campaign has this thread or number; kept for staff."
+        patient = patient_for_sender(inbound)
+        # Compliance does not wait for a campaign: a STOP from a known patient is honoured.
+        if patient and (inbound.opt_out_type == "STOP" or signals.is_opt_out(inbound.text)):
+            patient_opt_out(patient=patient)
+            note += " The patient's opt-out was applied."
+        elif patient and patient.is_opted_out and inbound.opt_out_type == "START":
+            patient_opt_in(patient=patient)
+            note += " The patient re-subscribed (START)."
+        return WebhookStatus.UNMATCHED, note
+    patient = campaign.patient
+    if inbound.opt_out_type == "STOP":
+        # Twilio has already opted the number out and confirmed it to the patient; the agent
+        # then records the message without sending a second confirmation.
+        patient_opt_out(patient=patient)
+    run = agent_handle_reply(
+        campaign_id=campaign.pk, text=inbound.text, external_id=inbound.external_id
+    )
+    if inbound.opt_out_type == "START":
+        patient.refresh_from_db(fields=["opted_out_at"])
+        if patient.is_opted_out:
+            patient_opt_in(patient=patient)
+    logger.info("inbound on campaign %s: %s", campaign.pk, run.outcome)
+    return WebhookStatus.PROCESSED, ""

@@ -9,8 +9,6 @@ START re-subscribes (campaigns stay closed: a new one starts only when the clini
 import datetime as dt
 import logging
 
-from django.conf import settings
-from django.core import signing
 from django.utils import timezone
 
 from campaigns.choices import CampaignStatus, DeliveryStatus, Direction
@@ -20,9 +18,6 @@ from patients.models import Patient
 
 logger = logging.getLogger(__name__)
 
-UNSUBSCRIBE_SALT = "patients.unsubscribe"
-# CAN-SPAM wants an unsubscribe link to keep working for at least 30 days after the email.
-UNSUBSCRIBE_MAX_AGE = dt.timedelta(days=90)
 CANCELLED_QUEUED = "Not sent: the patient opted out."
 
 
@@ -64,21 +59,3 @@ def patient_opt_in(*, patient: Patient) -> bool:
     if changed:
         logger.info("opted back in: patient %s", patient.pk)
     return bool(changed)
-
-
-def unsubscribe_url(patient: Patient) -> str:
-    """The signed link every email carries; the page behind it calls `patient_opt_out`."""
-    token = signing.dumps({"p": str(patient.pk)}, salt=UNSUBSCRIBE_SALT, compress=True)
-    return f"{settings.SITE_URL}/unsubscribe/{token}/"
-
-
-def unsubscribe_patient_id(
-    token: str, *, max_age: dt.timedelta = UNSUBSCRIBE_MAX_AGE
-) -> str | None:
-    """The patient id an unsubscribe token was made for, or None when it is forged, damaged or
-    older than `max_age`."""
-    try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=max_age)
-    except signing.BadSignature:
-        return None
-    return data.get("p") if isinstance(data, dict) else None

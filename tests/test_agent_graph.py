@@ -12,7 +12,9 @@ from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus
 from campaigns.models import Campaign
 from dentalai.choices import Channel
 from messaging.models import OutboxMessage
-from patients.optout import CANCELLED_QUEUED, unsubscribe_patient_id, unsubscribe_url
+from messaging.unsubscribe import unsubscribe_token_patient_id as unsubscribe_patient_id
+from messaging.unsubscribe import unsubscribe_url
+from patients.optout import CANCELLED_QUEUED
 from tests.agent_fixtures import (  # noqa: F401 - fixtures
     agent_environment,
     booking_links,

@@ -29,10 +29,17 @@ MALFORMED_IDS = ["not-an-id", "FFFFFFFFFFFFFFFFFFFFFFFF", "1" * 25, "abc%00def"]
 
 
 class FailingBackend(Backend):
-    """A channel that is down: every send fails with a reason."""
+    """A channel that refuses every message for good (e.g. the address does not exist)."""
 
     def send(self, message):
-        raise SendError("The mail server refused the connection.", permanent=False)
+        raise SendError("The mail server refused the connection.", permanent=True)
+
+
+class FlakyBackend(Backend):
+    """A channel that is down for now: the send is retried later."""
+
+    def send(self, message):
+        raise SendError("The mail server timed out.", permanent=False)
 
 
 class CrashingBackend(Backend):
@@ -706,6 +713,26 @@ def test_it_records_the_reply_when_the_send_fails_and_keeps_the_status(staff, se
     item.refresh_from_db()
     assert item.status == S.HANDOFF_REQUIRED
     assert audits("campaign_respond")[0]["details"]["delivery_status"] == "failed"
+
+
+def test_a_reply_that_cannot_go_out_yet_is_queued_for_a_retry_and_keeps_the_status(staff, settings):
+    settings.MESSAGING_BACKENDS = {"email": "tests.test_api_campaigns.FlakyBackend"}
+    item = campaign(status=S.HANDOFF_REQUIRED)
+
+    response = respond(staff, item, {"message": REPLY, "new_status": "RE_ENGAGED"})
+
+    assert response.status_code == 200
+    assert response.json()["delivery_status"] == "queued"
+    assert response.json()["message"].startswith(
+        "The response was recorded but could not be sent yet; it will be retried: "
+        "The mail server timed out."
+    )
+    assert response.json()["campaign_status"] == "HANDOFF_REQUIRED"
+    reply = Interaction.objects.get()
+    assert reply.delivery_status == DeliveryStatus.QUEUED
+    assert reply.error.startswith("The mail server timed out.")
+    item.refresh_from_db()
+    assert item.status == S.HANDOFF_REQUIRED
 
 
 def test_it_records_the_reply_when_the_backend_crashes(staff, settings):

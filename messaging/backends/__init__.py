@@ -1,7 +1,9 @@
 """Outbound channel backends, chosen per channel in settings.MESSAGING_BACKENDS (like Django's
-email backends). Each takes an OutgoingMessage and returns the provider's message id."""
+email backends): `outbox.OutboxBackend` (default), `gmail.GmailBackend`,
+`twilio.TwilioBackend`. Each takes an OutgoingMessage and returns the provider's message id, or
+raises SendError saying whether trying again could help."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -15,6 +17,12 @@ class OutgoingMessage:
     subject: str = ""
     thread_id: str = ""  # the conversation to continue, when there is one
     interaction_id: str = ""
+    # Email: the patient's unsubscribe link, for the List-Unsubscribe header.
+    unsubscribe_url: str = ""
+    # WhatsApp outside the 24-hour window: an approved template (Twilio Content SID) and its
+    # variables instead of the free-form body.
+    template_sid: str = ""
+    template_variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -24,10 +32,12 @@ class SendResult:
 
 
 class SendError(Exception):
-    """A send that failed. `permanent` ones (invalid address, opted out) are never retried."""
+    """A send that failed. `permanent` ones (invalid address, opted out, no template) are never
+    retried; `opted_out` marks a refusal because the recipient opted out with the provider
+    (Twilio error 21610)."""
 
-    def __init__(self, reason: str, *, permanent: bool):
-        self.reason, self.permanent = reason, permanent
+    def __init__(self, reason: str, *, permanent: bool, opted_out: bool = False):
+        self.reason, self.permanent, self.opted_out = reason, permanent, opted_out
         super().__init__(reason)
 
 

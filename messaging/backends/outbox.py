@@ -6,10 +6,14 @@ class OutboxBackend(Backend):
     """Keeps the message in the database (OutboxMessage) instead of sending it."""
 
     def send(self, message: OutgoingMessage) -> SendResult:
+        subject = message.subject
+        if message.template_sid:
+            # What Twilio would send is the approved template; say which, for staff.
+            subject = f"WhatsApp template {message.template_sid}"
         stored = OutboxMessage.objects.create(
             channel=message.channel,
             to=message.to,
-            subject=message.subject,
+            subject=subject,
             body=message.body,
             thread_id=message.thread_id,
             interaction_id=message.interaction_id or None,
