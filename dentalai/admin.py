@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from appointments.models import ProviderSchedule, TimeOff
-from dentalai.models import AuditEntry, User, UserManager
+from dentalai.models import AuditEntry, JobRun, User, UserManager
 
 
 def pretty_json(value) -> str:
@@ -186,3 +186,50 @@ class LogEntryAdmin(admin.ModelAdmin):
     @admin.display(description="change")
     def change_text(self, obj):
         return obj.get_change_message()
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """Background job runs (daily trigger, due follow-ups, Gmail jobs): the newest first, with
+    what each did and why it failed. Written by the jobs: read them, never edit them."""
+
+    list_display = ("name", "started_at", "status", "duration_", "summary", "error_line")
+    list_filter = ("name", "status")
+    ordering = ("-started_at",)
+    date_hierarchy = "started_at"
+    fields = ("name", "status", "started_at", "finished_at", "duration_", "counts_", "error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="duration")
+    def duration_(self, obj):
+        if obj.duration is None:
+            return "not finished" if obj.status == JobRun.Status.RUNNING else "-"
+        return f"{obj.duration.total_seconds():.1f} s"
+
+    # The counts staff look for first; PostgreSQL's jsonb does not keep the written order.
+    SUMMARY_ORDER = ("recovery_created", "recall_created", "sent", "deferred", "failed")
+
+    @admin.display(description="counts")
+    def summary(self, obj):
+        counts = {k: v for k, v in (obj.counts or {}).items() if not isinstance(v, dict | list)}
+        first = [k for k in self.SUMMARY_ORDER if k in counts]
+        keys = first + sorted(k for k in counts if k not in first)
+        return ", ".join(f"{k}: {counts[k]}" for k in keys) or "-"
+
+    @admin.display(description="error")
+    def error_line(self, obj):
+        lines = [line for line in obj.error.strip().splitlines() if line.strip()]
+        return lines[-1][:120] if lines else ""
+
+    @admin.display(description="counts")
+    def counts_(self, obj):
+        return pretty_json(obj.counts)

@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 
 from bson import ObjectId
@@ -128,3 +129,36 @@ class AuditEntry(ObjectIdModel):
 
     def __str__(self):
         return f"{self.action} {self.object_type} {self.object_id}"
+
+
+class JobRun(ObjectIdModel):
+    """One run of a background job (the daily trigger, due follow-ups, …): when it ran, how it
+    ended, what it did (counts, never patient data) and, when it failed, why. Written by the
+    django-q2 task functions; staff read the last run of each job in the admin."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+
+    name = models.CharField(max_length=64, help_text="The job, e.g. daily_trigger.")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    counts = models.JSONField(default=dict, blank=True, help_text="What the run did.")
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "job run"
+        indexes = [
+            models.Index(fields=["name", "started_at"], name="jobrun_name_idx"),
+            models.Index(fields=["status", "started_at"], name="jobrun_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None
