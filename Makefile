@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MONGODB_CHECK_URL := mongodb://127.0.0.1:27017/dentalai
 
-.PHONY: run test lint format migrations-check demo venv
+.PHONY: run test lint format migrations-check demo venv browser
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ venv: $(VENV)/.dev-installed
 
 # Web app + background worker on SQLite with the demo clinic; one Ctrl-C stops both.
 run: $(VENV)/.runtime-installed
-	$(PY) manage.py migrate --no-input
+	$(PY) manage.py migrate --no-input && $(PY) manage.py setup_schedules --catch-up
 	@test -f var/.demo-seeded || ($(PY) manage.py seed_demo && touch var/.demo-seeded)
 	PY=$(PY) scripts/run-dev.sh
 
@@ -33,7 +33,11 @@ demo: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo && touch var/.demo-seeded
 
-test: $(VENV)/.dev-installed
+# Debian's Chromium for the browser tests (tests/browser), never a browser Playwright downloads.
+browser:
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+test: $(VENV)/.dev-installed browser
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev-installed

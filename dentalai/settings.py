@@ -6,6 +6,7 @@ A bad value stops start-up with ImproperlyConfigured naming the variable.
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
@@ -108,6 +109,9 @@ INSTALLED_APPS = [
     "appointments",
     "agent",
     "messaging",
+    "django_htmx",
+    "dashboard",
+    "booking",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +123,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "dentalai.urls"
@@ -152,7 +157,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "dashboard:login"
 
 # --- Clinic ----------------------------------------------------------------------------------
 CLINIC_NAME = env.str("CLINIC_NAME", default="Bright Smile Dental")
@@ -251,6 +258,20 @@ Q_CLUSTER = {
     "sync": _bool("Q_SYNC", False),
     "label": "Background jobs",
 }
+# The broker: the database (default, every backend), Redis, or MongoDB.
+Q_BROKER = env.str("Q_BROKER", default="orm").strip().lower()
+if Q_BROKER == "redis":
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = env.str("Q_REDIS_URL", default="redis://127.0.0.1:6379/0")
+elif Q_BROKER == "mongodb":
+    del Q_CLUSTER["orm"]
+    _q_mongo_url = env.str("Q_MONGODB_URL", default=DATABASE_URL)
+    if urlsplit(_q_mongo_url).scheme not in ("mongodb", "mongodb+srv"):
+        raise ImproperlyConfigured("Q_MONGODB_URL: a mongodb:// URL is needed for Q_BROKER=mongodb")
+    Q_CLUSTER["mongo"] = {"host": _q_mongo_url}
+    Q_CLUSTER["mongo_db"] = urlsplit(_q_mongo_url).path.lstrip("/") or "dentalai"
+elif Q_BROKER != "orm":
+    raise ImproperlyConfigured(f"Q_BROKER: {Q_BROKER!r} is not one of orm, redis, mongodb")
 
 # --- Security (production) -------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

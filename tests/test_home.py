@@ -14,7 +14,7 @@ OUR_APPS = ["dentalai", "patients", "campaigns", "appointments", "agent", "messa
 def test_the_home_page_sends_anonymous_visitors_to_log_in(client):
     response = client.get("/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"] == "/login/?next=/"
 
 
 @pytest.mark.django_db
@@ -31,8 +31,10 @@ def test_the_home_page_shows_what_waits_for_staff(client, manager):
     response = client.get("/")
 
     assert response.status_code == 200
-    assert response.context["summary"] == {"patients": 1, "active_campaigns": 1, "handoffs": 1}
+    assert response.context["stats"]["kpis"]["handoffs_requiring_action"] == 1
+    assert response.context["queue_total"] == 1
     assert "Alice Manager" in response.text
+    assert "John Doe" in response.text
 
 
 @pytest.mark.django_db

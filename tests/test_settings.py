@@ -92,6 +92,8 @@ def manage_check(*args: str, **env: str) -> subprocess.CompletedProcess:
         ({"Q_WORKERS": "many"}, "Q_WORKERS:"),
         ({"PHONE_REGION": "XX"}, "PHONE_REGION: 'XX'"),
         ({"RECOVERY_COOLDOWN_DAYS": "-1"}, "RECOVERY_COOLDOWN_DAYS"),
+        ({"Q_BROKER": "rabbit"}, "Q_BROKER: 'rabbit'"),
+        ({"Q_BROKER": "mongodb"}, "Q_MONGODB_URL"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(env, message):
@@ -126,3 +128,9 @@ def test_the_env_example_lists_every_variable_the_settings_read():
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read, "the pattern no longer finds the settings' variables"
     assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
+
+
+def test_the_broker_can_be_redis_or_mongodb():
+    assert manage_check(Q_BROKER="redis", Q_REDIS_URL="redis://127.0.0.1:6379/5").returncode == 0
+    result = manage_check(Q_BROKER="mongodb", Q_MONGODB_URL="mongodb://127.0.0.1/jobs")
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,65 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from patients.contact import normalize_email, normalize_phone
+
+
+class ContactForm(forms.Form):
+    """Who is booking, when they came without a booking link: the clinic finds them by email
+    or phone (it only books patients it is in touch with)."""
+
+    name = forms.CharField(
+        label="Your name",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Enter your name."},
+    )
+    email = forms.CharField(
+        label="Email",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+    phone = forms.CharField(
+        label="Mobile phone",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError("Enter your name.")
+        return name
+
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data.get("email"))
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError as exc:
+                raise ValidationError("Enter an email address like name@example.com.") from exc
+        return email
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data.get("phone"))
+        except ValidationError as exc:
+            raise ValidationError(
+                "Enter a phone number we can reach, like (212) 555-0123."
+            ) from exc
+
+    def clean(self):
+        data = super().clean()
+        contact_errors = "email" in self.errors or "phone" in self.errors
+        if not contact_errors and not data.get("email") and not data.get("phone"):
+            raise ValidationError(
+                "Enter the email or the phone number the clinic has for you (or both)."
+            )
+        return data

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from booking import views
+
+app_name = "booking"
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("confirmed/", views.confirmed, name="confirmed"),
+    path("<slug:service>/", views.month, name="month"),
+    path("<slug:service>/<str:day>/", views.day, name="day"),
+    path("<slug:service>/<str:day>/<str:time>/", views.details, name="details"),
+]

@@ -1,0 +1,319 @@
+"""The public booking page, /book/: service → month → day → time → details → confirmation.
+
+Public and anonymous: it reads availability (appointments.availability) and books through
+`appointments.services.appointment_book`, the same code as `POST /api/v1/appointments/book`,
+under the same per-address throttle. Opened from a campaign's signed link (`?t=`), it is bound to
+that campaign and shows nothing about the patient but the first name. Every step is a plain page
+(it works without JavaScript); with htmx, changing month or day swaps only the calendar.
+"""
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from appointments.api import THROTTLED, BookingRateThrottle
+from appointments.availability import clinic_zone, day_offered, month_availability
+from appointments.booking_links import BookingLinkError, booking_token_campaign_id
+from appointments.models import Service
+from appointments.services import (
+    SERVICE_NOT_FOUND,
+    SLOT_TAKEN,
+    appointment_book,
+    appointment_get,
+)
+from booking.forms import ContactForm
+from campaigns.models import Campaign
+from dentalai.errors import ApplicationError, Conflict, NotFound
+
+SESSION_KEY = "booking_confirmed"
+MONTHS_AHEAD = 12
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the signed link tells the page: the token to pass on, the first name to greet, or
+    why the link cannot be used."""
+
+    token: str = ""
+    first_name: str = ""
+    problem: str = ""
+
+
+def _link(request) -> Link:
+    token = (request.POST.get("t") or request.GET.get("t") or "").strip()[:1000]
+    if not token:
+        return Link()
+    try:
+        campaign_id = booking_token_campaign_id(token)
+    except BookingLinkError as exc:
+        return Link(problem=exc.message)
+    campaign = Campaign.objects.select_related("patient").filter(pk=campaign_id).first()
+    if campaign is None:
+        return Link(problem="This booking link is not valid any more.")
+    return Link(token=token, first_name=campaign.patient.first_name)
+
+
+def _with_token(url: str, link: Link, **params) -> str:
+    if link.token:
+        params["t"] = link.token
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _service(slug: str) -> Service:
+    service = Service.objects.filter(slug=slug).first()
+    if service is None:
+        raise Http404(SERVICE_NOT_FOUND)
+    return service
+
+
+def _today() -> dt.date:
+    return timezone.now().astimezone(clinic_zone()).date()
+
+
+def _parse_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise Http404("No such day.") from exc
+
+
+def _context(request, link: Link, **extra) -> dict:
+    return {
+        "link": link,
+        "clinic_zone": clinic_zone(),
+        "clinic_address": settings.CLINIC_POSTAL_ADDRESS,
+        **extra,
+    }
+
+
+def start(request):
+    link = _link(request)
+    services = Service.objects.order_by("name")
+    return render(
+        request,
+        "booking/start.html",
+        _context(
+            request,
+            link,
+            step=1,
+            services=[
+                (s, _with_token(reverse("booking:month", args=[s.slug]), link)) for s in services
+            ],
+        ),
+    )
+
+
+def _month_of(request, day: dt.date | None) -> tuple[int, int]:
+    today = _today()
+    if day is not None:
+        year, month = day.year, day.month
+    else:
+        found = _MONTH.fullmatch(request.GET.get("month", ""))
+        year, month = (int(found[1]), int(found[2])) if found else (today.year, today.month)
+    if not 1 <= month <= 12:
+        year, month = today.year, today.month
+    # From this month to MONTHS_AHEAD ahead.
+    index = year * 12 + month - 1
+    first, last = today.year * 12 + today.month - 1, today.year * 12 + today.month - 1
+    last += MONTHS_AHEAD
+    index = min(max(index, first), last)
+    return index // 12, index % 12 + 1
+
+
+def _calendar(request, service: Service, link: Link, day: dt.date | None) -> dict:
+    year, month = _month_of(request, day)
+    free = month_availability(service, year=year, month=month)
+    today = _today()
+    if not free and day is None and not request.GET.get("month"):
+        # Late in a full month, open on the next one rather than on an empty page.
+        next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
+        next_free = month_availability(service, year=next_year, month=next_month)
+        if next_free:
+            year, month, free = next_year, next_month, next_free
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        cells = []
+        for d in week:
+            times = free.get(d.isoformat(), []) if d.month == month else []
+            cells.append(
+                {
+                    "date": d,
+                    "in_month": d.month == month,
+                    "count": len(times),
+                    "selected": d == day,
+                    "today": d == today,
+                    "url": _with_token(
+                        reverse("booking:day", args=[service.slug, d.isoformat()]), link
+                    )
+                    if times
+                    else "",
+                }
+            )
+        weeks.append(cells)
+    index = year * 12 + month - 1
+    this_month = today.year * 12 + today.month - 1
+    month_url = reverse("booking:month", args=[service.slug])
+
+    def month_link(i: int) -> str:
+        return _with_token(month_url, link, month=f"{i // 12:04d}-{i % 12 + 1:02d}")
+
+    return {
+        "service": service,
+        "month_start": dt.date(year, month, 1),
+        "weeks": weeks,
+        "weekdays": [calendar.day_abbr[i] for i in range(7)],
+        "weekday_names": [calendar.day_name[i] for i in range(7)],
+        "free_days": len(free),
+        "previous_url": month_link(index - 1) if index > this_month else "",
+        "next_url": month_link(index + 1) if index < this_month + MONTHS_AHEAD else "",
+        "services_url": _with_token(reverse("booking:start"), link),
+    }
+
+
+def month(request, service: str):
+    svc = _service(service)
+    link = _link(request)
+    context = _context(request, link, step=2, **_calendar(request, svc, link, None))
+    if request.htmx:
+        return render(request, "booking/_calendar.html", context)
+    return render(request, "booking/month.html", context)
+
+
+def _twelve_hour(t: dt.time) -> str:
+    """As patients in the clinic's country read a time: "9:30 AM"."""
+    return f"{(t.hour % 12) or 12}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"
+
+
+def _times(service: Service, day: dt.date, link: Link) -> list[dict]:
+    zone = clinic_zone()
+    starts = day_offered(service, day=day)
+    return [
+        {
+            "label": _twelve_hour(t.astimezone(zone).time()),
+            "url": _with_token(
+                reverse(
+                    "booking:details",
+                    args=[service.slug, day.isoformat(), t.astimezone(zone).strftime("%H:%M")],
+                ),
+                link,
+            ),
+        }
+        for t in starts
+    ]
+
+
+def _day_context(request, svc: Service, day: dt.date, link: Link, **extra) -> dict:
+    return _context(
+        request,
+        link,
+        step=3,
+        day=day,
+        times=_times(svc, day, link),
+        **_calendar(request, svc, link, day),
+        **extra,
+    )
+
+
+def day(request, service: str, day: str):
+    svc = _service(service)
+    the_day = _parse_day(day)
+    link = _link(request)
+    context = _day_context(request, svc, the_day, link)
+    if request.htmx:
+        return render(request, "booking/_calendar.html", context)
+    return render(request, "booking/month.html", context)
+
+
+def _start_of(the_day: dt.date, time: str) -> dt.datetime:
+    if not _TIME.fullmatch(time):
+        raise Http404("No such time.")
+    local = dt.datetime.combine(the_day, dt.time.fromisoformat(time))
+    return local.replace(tzinfo=clinic_zone())
+
+
+def details(request, service: str, day: str, time: str):
+    svc = _service(service)
+    the_day = _parse_day(day)
+    start_at = _start_of(the_day, time)
+    link = _link(request)
+    form = ContactForm(request.POST or None) if not link.token else None
+    context = _context(
+        request,
+        link,
+        step=4,
+        service=svc,
+        day=the_day,
+        time=_twelve_hour(start_at.time()),
+        start_at=start_at,
+        form=form,
+        back_url=_with_token(reverse("booking:day", args=[svc.slug, the_day.isoformat()]), link),
+        error="",
+    )
+    if request.method != "POST":
+        return render(request, "booking/details.html", context)
+
+    if not BookingRateThrottle().allow_request(request):
+        context["error"] = THROTTLED
+        return render(request, "booking/details.html", context, status=429)
+    if form is not None and not form.is_valid():
+        return render(request, "booking/details.html", context, status=400)
+    contact = form.cleaned_data if form is not None else {}
+    try:
+        result = appointment_book(
+            service=svc,
+            appointment_date=start_at,
+            email=contact.get("email") or None,
+            phone=contact.get("phone") or None,
+            token=link.token or None,
+        )
+    except Conflict as exc:
+        message = (
+            "Sorry, that time was just taken by someone else. Please choose another time."
+            if exc.message == SLOT_TAKEN
+            else exc.message
+        )
+        return render(
+            request,
+            "booking/month.html",
+            _day_context(request, svc, the_day, link, taken=message),
+            status=409,
+        )
+    except NotFound as exc:
+        context["error"] = exc.message
+        return render(request, "booking/details.html", context, status=404)
+    except ApplicationError as exc:
+        context["error"] = exc.message
+        return render(request, "booking/details.html", context, status=400)
+    request.session[SESSION_KEY] = result.appointment.pk
+    return redirect("booking:confirmed")
+
+
+def confirmed(request):
+    appointment_id = request.session.get(SESSION_KEY)
+    if not appointment_id:
+        return redirect("booking:start")
+    try:
+        appointment = appointment_get(appointment_id=appointment_id)
+    except NotFound:
+        return redirect("booking:start")
+    return render(
+        request,
+        "booking/confirmed.html",
+        _context(
+            request,
+            Link(first_name=appointment.patient.first_name),
+            step=5,
+            appointment=appointment,
+            start_at=appointment.appointment_date.astimezone(clinic_zone()),
+        ),
+    )

@@ -1,0 +1,257 @@
+"""The dashboard's forms: they check what a person typed and say what is wrong; the services do
+the work (and have the last word: their errors are shown on the form too)."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from agent.models import KnowledgeArticle
+from appointments.availability import clinic_zone
+from appointments.models import Service
+from campaigns.choices import CampaignStatus, CampaignType
+from dentalai.audit import audit_record
+from dentalai.choices import Channel
+from dentalai.models import User
+from patients.choices import PatientType
+from patients.contact import normalize_email, normalize_phone
+
+MAX_MESSAGE = 1600
+MAX_KB_FILE_BYTES = 1024 * 1024
+
+
+class NoColon:
+    """Labels as headings say them: "Email", not "Email:"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class StaffLoginForm(NoColon, AuthenticationForm):
+    """Django's login form with the words staff expect: email, not username."""
+
+    username = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Incorrect email or password.",
+        "inactive": "Incorrect email or password.",
+    }
+
+
+class CampaignFilterForm(NoColon, forms.Form):
+    q = forms.CharField(
+        label="Patient", required=False, max_length=100, help_text="Name, email or phone"
+    )
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *CampaignStatus.choices]
+    )
+    campaign_type = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "Any type"), *CampaignType.choices]
+    )
+    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
+    page = forms.IntegerField(required=False, min_value=1, max_value=100000)
+
+
+class ReplyForm(NoColon, forms.Form):
+    message = forms.CharField(
+        label="Message",
+        max_length=MAX_MESSAGE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write a message before sending."},
+    )
+    new_status = forms.ChoiceField(label="Then set the status to", required=False)
+
+    def __init__(self, *args, allowed: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_status"].choices = [("", "Leave it as it is")] + [
+            (s, CampaignStatus(s).label) for s in allowed
+        ]
+
+    def clean_message(self):
+        message = self.cleaned_data["message"].strip()
+        if not message:
+            raise ValidationError("Write a message before sending.")
+        return message
+
+
+class StatusForm(NoColon, forms.Form):
+    status = forms.ChoiceField(choices=CampaignStatus.choices)
+
+    def __init__(self, *args, allowed: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allowed = allowed
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if status not in self.allowed:
+            raise ValidationError("That status change is not allowed from the current status.")
+        return status
+
+
+class PatientSearchForm(NoColon, forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    patient_type = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "Everyone"), *PatientType.choices]
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=100000)
+
+
+class OutboxFilterForm(NoColon, forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
+    page = forms.IntegerField(required=False, min_value=1, max_value=100000)
+
+
+class CalendarForm(NoColon, forms.Form):
+    VIEWS = [("day", "Day"), ("week", "Week")]
+
+    view = forms.ChoiceField(choices=VIEWS, required=False)
+    date = forms.DateField(required=False)
+    provider = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, providers: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [("", "All providers")] + [
+            (p.pk, p.name) for p in providers
+        ]
+
+
+def _quarter_hours() -> list[tuple[str, str]]:
+    times = []
+    for minutes in range(6 * 60, 21 * 60, 15):
+        t = dt.time(minutes // 60, minutes % 60)
+        times.append((t.strftime("%H:%M"), t.strftime("%H:%M")))
+    return times
+
+
+class AppointmentCreateForm(NoColon, forms.Form):
+    """A visit booked by staff. The patient is found by email or phone, else created."""
+
+    service = forms.ModelChoiceField(queryset=Service.objects.order_by("name"), empty_label=None)
+    provider = forms.ChoiceField(required=False, label="Provider")
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.ChoiceField(label="Time (clinic time)", choices=_quarter_hours())
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)",
+        required=False,
+        min_value=5,
+        max_value=480,
+        help_text="Leave empty for the service's usual length.",
+    )
+    name = forms.CharField(
+        label="Patient name",
+        max_length=200,
+        error_messages={"required": "Enter the patient's name."},
+    )
+    email = forms.CharField(label="Email", required=False, max_length=254)
+    phone = forms.CharField(label="Phone", required=False, max_length=40)
+    preferred_channel = forms.ChoiceField(
+        label="Preferred channel (new patients)",
+        required=False,
+        choices=[("", "—"), *Channel.choices],
+    )
+    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea({"rows": 2}))
+
+    def __init__(self, *args, providers: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [("", "First free provider")] + [
+            (p.pk, p.name) for p in providers
+        ]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError("Enter the patient's name.")
+        return name
+
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data.get("email"))
+        if email:
+            validate_email(email)
+        return email
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data.get("phone"))
+        except ValidationError as exc:
+            raise ValidationError("Not a valid phone number.") from exc
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("email") and not data.get("phone"):
+            raise ValidationError("Enter the patient's email or phone number (or both).")
+        return data
+
+    def appointment_start(self) -> dt.datetime:
+        """The chosen day and time on the clinic's clock, as an aware datetime."""
+        local = dt.datetime.combine(
+            self.cleaned_data["date"], dt.time.fromisoformat(self.cleaned_data["time"])
+        )
+        return local.replace(tzinfo=clinic_zone())
+
+
+class CompleteForm(NoColon, forms.Form):
+    next_follow_up_date = forms.DateField(
+        label="Next follow-up date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="When the patient is due back (starts a recall that day). Optional.",
+    )
+
+
+class KnowledgeArticleForm(NoColon, forms.ModelForm):
+    class Meta:
+        model = KnowledgeArticle
+        fields = ["title", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14})}
+        help_texts = {
+            "body": "What the AI may tell patients about this topic, and nothing more: it "
+            "answers only from these words.",
+        }
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise ValidationError("Give the article a title.")
+        return title
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError("Write the article's text.")
+        return body
+
+    def save_as(self, actor: User) -> KnowledgeArticle:
+        adding = self.instance._state.adding
+        article = self.save()
+        audit_record(
+            actor=actor,
+            action="kb_article_create" if adding else "kb_article_change",
+            target=article,
+            details={"title": article.title},
+        )
+        return article
+
+
+class KnowledgeImportForm(NoColon, forms.Form):
+    file = forms.FileField(
+        label="Markdown file",
+        help_text="'# Clinic name', then one '## Title' section per article. Articles are matched "
+        "by title: re-importing updates them; articles not in the file are kept.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_KB_FILE_BYTES:
+            raise ValidationError("The file is larger than 1 MB: is it the right one?")
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationError("The file is not UTF-8 text: save it as Markdown (.md).") from exc

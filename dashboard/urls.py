@@ -1,0 +1,35 @@
+from django.urls import path
+
+from dashboard.views import appointments, auth, campaigns, records
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("handoffs/", campaigns.handoffs, name="handoffs"),
+    path("campaigns/", campaigns.campaign_list, name="campaigns"),
+    path("campaigns/<str:campaign_id>/", campaigns.campaign_detail, name="campaign"),
+    path("campaigns/<str:campaign_id>/reply/", campaigns.campaign_reply, name="campaign_reply"),
+    path("campaigns/<str:campaign_id>/status/", campaigns.campaign_status, name="campaign_status"),
+    path("appointments/", appointments.calendar, name="appointments"),
+    path("appointments/new/", appointments.appointment_new, name="appointment_new"),
+    path("appointments/<str:appointment_id>/", appointments.appointment_detail, name="appointment"),
+    path(
+        "appointments/<str:appointment_id>/complete/",
+        appointments.appointment_complete,
+        name="appointment_complete",
+    ),
+    path(
+        "appointments/<str:appointment_id>/cancel/",
+        appointments.appointment_cancel,
+        name="appointment_cancel",
+    ),
+    path("patients/", records.patient_list, name="patients"),
+    path("patients/<str:patient_id>/", records.patient_detail, name="patient"),
+    path("knowledge/", records.knowledge_list, name="knowledge"),
+    path("knowledge/new/", records.knowledge_edit, name="knowledge_new"),
+    path("knowledge/import/", records.knowledge_import, name="knowledge_import"),
+    path("knowledge/<str:article_id>/", records.knowledge_edit, name="knowledge_edit"),
+    path("outbox/", records.outbox, name="outbox"),
+]

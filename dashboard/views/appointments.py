@@ -1,0 +1,282 @@
+"""The appointments calendar (day and week, per provider), booking by staff, completing and
+cancelling. Writes go through appointments.services."""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from appointments import services
+from appointments.availability import clinic_zone
+from appointments.choices import AppointmentStatus
+from dashboard import selectors
+from dashboard.forms import AppointmentCreateForm, CalendarForm, CompleteForm
+from dashboard.views.common import get_or_404
+from dentalai.errors import ApplicationError, NotFound
+
+ROW_MINUTES = 15
+DEFAULT_HOURS = (dt.time(8), dt.time(18))
+
+
+@dataclass
+class Block:
+    """Something placed on the calendar grid: rows are 15-minute units from the grid's top."""
+
+    column: int
+    row: int
+    span: int
+    appointment: object = None
+    open_label: str = ""
+    book_url: str = ""
+
+
+@dataclass
+class Column:
+    title: str
+    subtitle: str
+    day: dt.date
+    provider: object
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _today() -> dt.date:
+    return timezone.now().astimezone(clinic_zone()).date()
+
+
+def _calendar(request):
+    providers = selectors.providers()
+    form = CalendarForm(request.GET or None, providers=providers)
+    data = form.cleaned_data if form.is_valid() else {}
+    view = data.get("view") or "day"
+    day = data.get("date") or _today()
+    by_id = {p.pk: p for p in providers}
+    chosen = by_id.get(data.get("provider") or "")
+    if view == "week":
+        # A week is one provider's: seven columns side by side.
+        chosen = chosen or (providers[0] if providers else None)
+        first = day - dt.timedelta(days=day.weekday())
+        days = [first + dt.timedelta(days=i) for i in range(7)]
+        columns = [Column(f"{d:%a}", f"{d:%b} {d.day}", d, chosen) for d in days]
+        step = dt.timedelta(weeks=1)
+    else:
+        days = [day]
+        shown = [chosen] if chosen else providers
+        columns = [Column(p.name, p.get_role_display(), day, p) for p in shown]
+        step = dt.timedelta(days=1)
+
+    provider_ids = [c.provider.pk for c in columns if c.provider]
+    appointments = list(
+        services.appointment_list(
+            start_date=days[0],
+            end_date=days[-1],
+            provider_id=chosen.pk if chosen else None,
+        )
+    )
+    hours = selectors.working_hours(provider_ids=provider_ids, weekdays={d.weekday() for d in days})
+    zone = clinic_zone()
+
+    # The grid spans everyone's working hours that day or week, and any visit outside them.
+    starts = [b[0] for blocks in hours.values() for b in blocks] or [DEFAULT_HOURS[0]]
+    ends = [b[1] for blocks in hours.values() for b in blocks] or [DEFAULT_HOURS[1]]
+    top = min(_minutes(t) for t in starts)
+    bottom = max(_minutes(t) for t in ends)
+    for a in appointments:
+        if a.status == AppointmentStatus.CANCELLED:
+            continue
+        local = a.appointment_date.astimezone(zone)
+        top = min(top, _minutes(local.time()))
+        bottom = max(bottom, _minutes(local.time()) + a.duration_minutes)
+    top = top // 60 * 60
+    bottom = min(math.ceil(bottom / 60) * 60, 24 * 60)
+    rows = (bottom - top) // ROW_MINUTES
+
+    blocks: list[Block] = []
+    column_of = {}
+    for index, column in enumerate(columns, start=2):
+        key = (column.provider.pk if column.provider else None, column.day)
+        column_of[key] = index
+        if not column.provider:
+            continue
+        for start, end in hours.get((column.provider.pk, column.day.weekday()), []):
+            blocks.append(
+                Block(
+                    column=index,
+                    row=(_minutes(start) - top) // ROW_MINUTES + 2,
+                    span=max((_minutes(end) - _minutes(start)) // ROW_MINUTES, 1),
+                    open_label=f"{start:%H:%M} to {end:%H:%M}",
+                    book_url=reverse("dashboard:appointment_new")
+                    + "?"
+                    + urlencode(
+                        {
+                            "date": column.day.isoformat(),
+                            "time": f"{start:%H:%M}",
+                            "provider": column.provider.pk,
+                        }
+                    ),
+                )
+            )
+    cancelled = []
+    for a in appointments:
+        if a.status == AppointmentStatus.CANCELLED:
+            cancelled.append(a)
+            continue
+        local = a.appointment_date.astimezone(zone)
+        index = column_of.get((a.provider_id, local.date()))
+        if index is None:
+            continue
+        row = (_minutes(local.time()) - top) // ROW_MINUTES
+        blocks.append(
+            Block(
+                column=index,
+                row=row + 2,
+                span=max(math.ceil(a.duration_minutes / ROW_MINUTES), 1),
+                appointment=a,
+            )
+        )
+
+    labels = [
+        {"row": (m - top) // ROW_MINUTES + 2, "text": f"{m // 60:02d}:{m % 60:02d}"}
+        for m in range(top, bottom, 60)
+    ]
+    return {
+        "form": form,
+        "view": view,
+        "day": day,
+        "days": days,
+        "today": _today(),
+        "previous": (day - step).isoformat(),
+        "next": (day + step).isoformat(),
+        "providers": providers,
+        "chosen": chosen,
+        "columns": columns,
+        "rows": rows,
+        "blocks": blocks,
+        "labels": labels,
+        "booked": [a for a in appointments if a.status != AppointmentStatus.CANCELLED],
+        "cancelled": cancelled,
+    }
+
+
+@login_required
+def calendar(request):
+    return render(request, "dashboard/appointments.html", _calendar(request))
+
+
+@login_required
+def appointment_detail(request, appointment_id: str):
+    appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
+    return render(
+        request,
+        "dashboard/appointment.html",
+        {"appointment": appointment, "complete_form": CompleteForm()},
+    )
+
+
+def _initial(request) -> dict:
+    initial = {"date": _today().isoformat(), "time": "09:00"}
+    for key in ("date", "time", "provider", "service"):
+        if request.GET.get(key):
+            initial[key] = request.GET[key]
+    patient_id = request.GET.get("patient")
+    if patient_id:
+        try:
+            patient = selectors.patient_get(patient_id=patient_id)
+        except NotFound:
+            patient = None
+        if patient is not None:
+            initial |= {"name": patient.name, "email": patient.email, "phone": patient.phone}
+    return initial
+
+
+@login_required
+def appointment_new(request):
+    providers = selectors.providers()
+    if request.method == "POST":
+        form = AppointmentCreateForm(request.POST, providers=providers)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                appointment = services.appointment_create_manual(
+                    actor=request.user,
+                    service=data["service"],
+                    appointment_date=form.appointment_start(),
+                    name=data["name"],
+                    email=data["email"] or None,
+                    phone=data["phone"] or None,
+                    preferred_channel=data["preferred_channel"] or None,
+                    duration_minutes=data["duration_minutes"],
+                    notes=data["notes"],
+                    provider_id=data["provider"] or None,
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                local = appointment.appointment_date.astimezone(clinic_zone())
+                messages.success(
+                    request,
+                    f"Booked {appointment.service.name} for {appointment.patient.name} with "
+                    f"{appointment.provider} on {local:%a %b} {local.day} at {local:%H:%M}.",
+                )
+                return redirect(
+                    reverse("dashboard:appointments")
+                    + "?"
+                    + urlencode({"date": local.date().isoformat()})
+                )
+        status = 400
+    else:
+        form = AppointmentCreateForm(initial=_initial(request), providers=providers)
+        status = 200
+    return render(request, "dashboard/appointment_new.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def appointment_complete(request, appointment_id: str):
+    appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
+    form = CompleteForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "dashboard/appointment.html",
+            {"appointment": appointment, "complete_form": form},
+            status=400,
+        )
+    try:
+        services.appointment_complete(
+            actor=request.user,
+            appointment_id=appointment.pk,
+            next_follow_up_date=form.cleaned_data["next_follow_up_date"],
+        )
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return render(
+            request,
+            "dashboard/appointment.html",
+            {"appointment": appointment, "complete_form": form},
+            status=400,
+        )
+    messages.success(request, "Marked completed.")
+    return redirect("dashboard:appointment", appointment.pk)
+
+
+@login_required
+@require_POST
+def appointment_cancel(request, appointment_id: str):
+    appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
+    try:
+        services.appointment_cancel(actor=request.user, appointment_id=appointment.pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Appointment cancelled; the time is free again.")
+    return redirect("dashboard:appointment", appointment.pk)

@@ -1,0 +1,129 @@
+"""The handoff queue, the campaign list and the campaign page (conversation, reply, status)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from campaigns import selectors as campaign_selectors
+from campaigns import services
+from campaigns.choices import CampaignStatus
+from campaigns.status import ACTIVE_STATUSES
+from dashboard import selectors
+from dashboard.forms import CampaignFilterForm, ReplyForm, StatusForm
+from dashboard.views.common import get_or_404, page_of
+from dentalai.errors import ApplicationError
+
+# What each status change is called on its button, from where staff stand.
+ACTION_LABELS = {
+    CampaignStatus.RE_ENGAGED: "Hand back to AI",
+    CampaignStatus.HANDOFF_REQUIRED: "Take over (pause the AI)",
+    CampaignStatus.BOOKING_INITIATED: "Mark booking in progress",
+    CampaignStatus.BOOKING_COMPLETED: "Mark booking completed",
+    CampaignStatus.RECOVERED: "Mark recovered",
+    CampaignStatus.RECOVERY_FAILED: "Close as unresponsive",
+    CampaignStatus.RECOVERY_DECLINED: "Close: patient declined",
+    CampaignStatus.MANUAL_FOLLOWUP_COMPLETE: "Close: follow-up done",
+}
+REOPEN_LABEL = "Re-open (hand to AI)"
+
+
+@login_required
+def handoffs(request):
+    return render(request, "dashboard/handoffs.html", {"queue": selectors.handoff_queue()})
+
+
+@login_required
+def campaign_list(request):
+    form = CampaignFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    campaigns = campaign_selectors.campaign_search(
+        status=filters.get("status") or None,
+        campaign_type=filters.get("campaign_type") or None,
+        q=filters.get("q") or None,
+    )
+    if filters.get("channel"):
+        campaigns = campaigns.filter(channel_type=filters["channel"])
+    page = page_of(campaigns, filters.get("page"))
+    template = "dashboard/campaigns.html"
+    if request.htmx and request.htmx.target == "campaign-results":
+        template = "dashboard/_campaign_results.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+def _actions(campaign) -> list[dict]:
+    allowed = campaign_selectors.allowed_transitions(campaign)
+    actions = []
+    for status in allowed:
+        label = ACTION_LABELS.get(status, CampaignStatus(status).label)
+        if status == CampaignStatus.RE_ENGAGED and not campaign.is_active:
+            label = REOPEN_LABEL
+        actions.append({"status": status, "label": label, "closes": status not in ACTIVE_STATUSES})
+    return actions
+
+
+def _detail_context(campaign, reply_form=None) -> dict:
+    allowed = campaign_selectors.allowed_transitions(campaign)
+    return {
+        "campaign": campaign,
+        "patient": campaign.patient,
+        "conversation": campaign_selectors.campaign_conversation(campaign=campaign),
+        "appointments": selectors.campaign_appointments(campaign=campaign),
+        "actions": _actions(campaign),
+        "reply_form": reply_form or ReplyForm(allowed=allowed),
+        "handoff": campaign.handoff_details or {},
+        "handoff_at": selectors.handoff_requested_at(campaign)
+        if (campaign.handoff_details or {}).get("requested_at")
+        else None,
+    }
+
+
+@login_required
+def campaign_detail(request, campaign_id: str):
+    campaign = get_or_404(campaign_selectors.campaign_get, campaign_id=campaign_id)
+    return render(request, "dashboard/campaign.html", _detail_context(campaign))
+
+
+@login_required
+@require_POST
+def campaign_reply(request, campaign_id: str):
+    campaign = get_or_404(campaign_selectors.campaign_get, campaign_id=campaign_id)
+    form = ReplyForm(request.POST, allowed=campaign_selectors.allowed_transitions(campaign))
+    if form.is_valid():
+        try:
+            result = services.campaign_respond(
+                actor=request.user,
+                campaign=campaign,
+                message=form.cleaned_data["message"],
+                new_status=form.cleaned_data["new_status"] or None,
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            sent = result.message == services.RESPONSE_SENT
+            (messages.success if sent else messages.warning)(request, result.message)
+            return redirect("dashboard:campaign", campaign.pk)
+    response = render(request, "dashboard/campaign.html", _detail_context(campaign, form))
+    response.status_code = 400
+    return response
+
+
+@login_required
+@require_POST
+def campaign_status(request, campaign_id: str):
+    campaign = get_or_404(campaign_selectors.campaign_get, campaign_id=campaign_id)
+    form = StatusForm(request.POST, allowed=campaign_selectors.allowed_transitions(campaign))
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("status", ["Choose a status."])))
+        return redirect("dashboard:campaign", campaign.pk)
+    try:
+        services.campaign_set_status(
+            actor=request.user, campaign=campaign, status=form.cleaned_data["status"]
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"Status changed to {CampaignStatus(campaign.status).label.lower()}."
+        )
+    return redirect("dashboard:campaign", campaign.pk)

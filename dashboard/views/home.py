@@ -1,0 +1,111 @@
+"""The home page: the KPIs (SPEC §4), the funnels, the weekly trends, and who is waiting."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+
+from campaigns.stats import dashboard_stats
+from dashboard import selectors
+from dashboard.charts import Series, bar_chart, legend
+
+WEEKS = 12
+PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
+PERIOD_LABELS = {
+    "30": "Last 30 days",
+    "90": "Last 90 days",
+    "365": "Last 12 months",
+    "all": "All time",
+}
+
+# What each number means, shown on hover and focus (the API documents the same definitions).
+KPI_DEFINITIONS = {
+    "appointments_booked_month": "Appointments created since the 1st of this month (clinic "
+    "time), whatever day they are for; cancelled ones are not counted.",
+    "handoffs_requiring_action": "Conversations the AI handed to a person (status Handoff "
+    "required). The AI does not reply to them until someone hands them back.",
+    "active_recovery_campaigns": "Recovery campaigns still open: attempting, re-engaged, handed "
+    "off or booking in progress.",
+    "recovery_rate_percent": "Recovered recovery campaigns ÷ all recovery campaigns ever "
+    "started, open or closed.",
+    "recall_rate_percent": "Recall campaigns that ended in a completed visit ÷ all recall "
+    "campaigns ever started, open or closed.",
+    "pipeline_value_recovered": "The estimated value of every recovered campaign, recall and "
+    "recovery.",
+    "recoveries": "Cold leads won back: recovery campaigns that ended recovered.",
+}
+
+
+def _charts(weeks, trends) -> list[dict]:
+    labels = [w.label for w in weeks]
+    specs = [
+        (
+            "Appointments per week",
+            "Booked: appointments created that week, not cancelled. Completed: visits that "
+            "took place that week.",
+            [
+                Series("Booked", trends["appointments"]["booked"], "series-a"),
+                Series("Completed", trends["appointments"]["completed"], "series-b"),
+            ],
+        ),
+        (
+            "Campaigns started per week",
+            "Recalls start when a patient is due back; recoveries when a lead is picked up.",
+            [
+                Series("Recall", trends["campaigns"]["recall"], "series-a"),
+                Series("Recovery", trends["campaigns"]["recovery"], "series-b"),
+            ],
+        ),
+        (
+            "Messages per week",
+            "Sent: messages delivered to the channel (AI and staff). Replies: messages from "
+            "patients.",
+            [
+                Series("Sent", trends["messages"]["sent"], "series-a"),
+                Series("Replies", trends["messages"]["replies"], "series-b"),
+            ],
+        ),
+    ]
+    return [
+        {
+            "title": title,
+            "definition": definition,
+            "svg": bar_chart(title=title, labels=labels, series=series),
+            "legend": legend(series),
+            "rows": [
+                {"label": label, "values": [s.values[i] for s in series]}
+                for i, label in enumerate(labels)
+            ],
+            "series": series,
+        }
+        for title, definition, series in specs
+    ]
+
+
+@login_required
+def home(request):
+    now = timezone.now()
+    period = request.GET.get("period", "all")
+    if period not in PERIODS:
+        period = "all"
+    days = PERIODS[period]
+    since = now - dt.timedelta(days=days) if days else None
+
+    stats = dashboard_stats(now=now)
+    weeks = selectors.clinic_weeks(count=WEEKS, now=now)
+    queue = selectors.handoff_queue(now=now)
+    return render(
+        request,
+        "dashboard/home.html",
+        {
+            "stats": stats,
+            "definitions": KPI_DEFINITIONS,
+            "funnels": selectors.campaign_funnels(since=since),
+            "period": period,
+            "periods": PERIOD_LABELS,
+            "charts": _charts(weeks, selectors.weekly_trends(weeks=weeks)),
+            "queue": queue[:5],
+            "queue_total": len(queue),
+        },
+    )

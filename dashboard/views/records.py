@@ -1,0 +1,131 @@
+"""Patients, the knowledge base and the outbox."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from agent.knowledge import kb_cache_clear, kb_import, parse_kb_markdown
+from agent.models import KnowledgeArticle
+from dashboard import selectors
+from dashboard.forms import (
+    KnowledgeArticleForm,
+    KnowledgeImportForm,
+    OutboxFilterForm,
+    PatientSearchForm,
+)
+from dashboard.views.common import get_or_404, page_of
+from dentalai.audit import audit_record
+
+# --- Patients -----------------------------------------------------------------------------
+
+
+@login_required
+def patient_list(request):
+    form = PatientSearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    patients = selectors.patient_search(
+        q=filters.get("q"), patient_type=filters.get("patient_type") or None
+    )
+    page = page_of(patients, filters.get("page"))
+    template = "dashboard/patients.html"
+    if request.htmx and request.htmx.target == "patient-results":
+        template = "dashboard/_patient_results.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+@login_required
+def patient_detail(request, patient_id: str):
+    patient = get_or_404(selectors.patient_get, patient_id=patient_id)
+    return render(
+        request,
+        "dashboard/patient.html",
+        {"patient": patient, "history": selectors.patient_history(patient=patient)},
+    )
+
+
+# --- Knowledge base -----------------------------------------------------------------------
+
+
+@login_required
+def knowledge_list(request):
+    articles = KnowledgeArticle.objects.defer("embedding").order_by("title")
+    return render(
+        request,
+        "dashboard/knowledge.html",
+        {"articles": articles, "import_form": KnowledgeImportForm()},
+    )
+
+
+def _article(article_id: str) -> KnowledgeArticle:
+    article = KnowledgeArticle.objects.defer("embedding").filter(pk=article_id[:24]).first()
+    if article is None:
+        raise Http404("Article not found.")
+    return article
+
+
+@login_required
+def knowledge_edit(request, article_id: str | None = None):
+    article = _article(article_id) if article_id else None
+    form = KnowledgeArticleForm(request.POST or None, instance=article)
+    if request.method == "POST":
+        if form.is_valid():
+            saved = form.save_as(request.user)
+            kb_cache_clear()
+            messages.success(request, f"Saved “{saved.title}”. The AI answers from it now.")
+            return redirect("dashboard:knowledge")
+        return render(
+            request, "dashboard/knowledge_edit.html", {"form": form, "article": article}, status=400
+        )
+    return render(request, "dashboard/knowledge_edit.html", {"form": form, "article": article})
+
+
+@login_required
+def knowledge_import(request):
+    if request.method != "POST":
+        return redirect("dashboard:knowledge")
+    form = KnowledgeImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            clinic, articles = parse_kb_markdown(form.cleaned_data["file"])
+        except ValueError as exc:
+            form.add_error("file", str(exc))
+        else:
+            result = kb_import(articles=articles)
+            kb_cache_clear()
+            for stored in KnowledgeArticle.objects.filter(title__in=result.titles).only("title"):
+                audit_record(
+                    actor=request.user,
+                    action="kb_import",
+                    target=stored,
+                    details={"file": request.FILES["file"].name[:200]},
+                )
+            messages.success(
+                request,
+                f"Imported {len(articles)} articles"
+                + (f" for {clinic}" if clinic else "")
+                + f": {result.created} new, {result.updated} updated, "
+                f"{result.unchanged} unchanged.",
+            )
+            return redirect("dashboard:knowledge")
+    articles = KnowledgeArticle.objects.defer("embedding").order_by("title")
+    return render(
+        request,
+        "dashboard/knowledge.html",
+        {"articles": articles, "import_form": form},
+        status=400,
+    )
+
+
+# --- Outbox -------------------------------------------------------------------------------
+
+
+@login_required
+def outbox(request):
+    form = OutboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = page_of(
+        selectors.outbox_messages(channel=filters.get("channel") or None, q=filters.get("q")),
+        filters.get("page"),
+    )
+    return render(request, "dashboard/outbox.html", {"form": form, "page": page})
