@@ -13,8 +13,8 @@ trap 'trap - EXIT INT TERM; kill 0 2>/dev/null; wait' EXIT INT TERM
 
 cat <<MSG
 
-  Dental AI is starting at http://$HOST:$PORT/
-  Admin:       http://$HOST:$PORT/admin/
+  Dashboard:   http://$HOST:$PORT/  (staff log in here)
+  Admin:       http://$HOST:$PORT/admin/  Booking page: http://$HOST:$PORT/book/
   Demo login:  manager@demo.clinic / demo-password-123
   Stop:        Ctrl-C (stops the web app and the worker)
 

@@ -42,6 +42,7 @@ class Command(BaseCommand):
             self.stdout.write("The demo clinic was already complete: nothing added.")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo login: {DEMO_MANAGER_EMAIL} / {DEMO_PASSWORD} at {settings.SITE_URL}/admin/"
+                f"Demo login: {DEMO_MANAGER_EMAIL} / {DEMO_PASSWORD} "
+                f"at {settings.SITE_URL}/ (Django admin: /admin/)"
             )
         )
