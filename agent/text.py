@@ -5,18 +5,27 @@ import functools
 import math
 import re
 import unicodedata
+from collections.abc import Collection
 
 from mailparser_reply import EmailReplyParser
 from snowballstemmer import stemmer as snowball
 
 # Greeting and sign-off lines of an email; the line after a sign-off is the sender's name.
 _GREETING = re.compile(
-    r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^.?!]{0,40}$", re.I
+    r"^(hi|hello|hey|dear|good (morning|afternoon|evening)|to whom it may concern)\b[^.?!]{0,40}$",
+    re.I,
 )
 _SIGN_OFF = re.compile(
-    r"^(thanks|thank you|thx|best|best regards|regards|kind regards|warm regards|cheers|"
-    r"sincerely|all the best|take care|respectfully)[ ,.!]*$",
+    r"^(many thanks|thanks|thank you|thx|ty|best|best regards|best wishes|regards|kind regards|"
+    r"warm regards|warmly|cheers|sincerely|yours|yours truly|all the best|take care|respectfully|"
+    r"with thanks|talk soon|xo|xoxo|-+)( so much| again| in advance| a lot| very much|"
+    r" all)?[ ,.!]*$",
     re.I,
+)
+# A signature line: a name, an address, a phone number — no sentence in it.
+_SIGNATURE_LINE = re.compile(
+    r"^(-{2,}\s*)?((([A-Z][\w.'&-]*|[A-Z]\.|\d[\w-]*|&|and|of|[(+][\d()+ .-]{6,}),?\s*){1,6}|"
+    r"[\w.+-]+@[\w-]+\.[\w.]+|[(+\d][\d()+ .-]{6,})$"
 )
 _SENT_FROM = re.compile(r"^(sent from my|get outlook for)\b", re.I)
 
@@ -72,11 +81,35 @@ SHORTHAND = {
     "sun": "sunday",
     "xray": "x-ray",
     "xrays": "x-rays",
+    "txt": "text",
+    "txts": "texts",
+    "txting": "texting",
+    "msg": "message",
+    "msgs": "messages",
+    "lets": "let's",
+    "yall": "y'all",
+    "tho": "though",
+    "thru": "through",
+    "cuz": "because",
+    "bc": "because",
+    "rn": "right now",
+    "abt": "about",
+    "ppl": "people",
+    "nvm": "never mind",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "got to",
+    "hrs": "hours",
+    "mins": "minutes",
+    "wk": "week",
+    "wks": "weeks",
+    "b/c": "because",
+    "hw": "how",
 }
 _SHORTHAND_RE = re.compile(
-    r"(?<![\w/])("
+    r"(?<![\w/'])("
     + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True))
-    + r")(?![\w/])",
+    + r")(?![\w/'])",
     re.I,
 )
 
@@ -302,21 +335,61 @@ STOPWORDS = frozenset(
         "make",
         "makes",
         "whole",
+        "someone",
+        "somebody",
+        "anybody",
+        "something",
+        "everyone",
+        "everybody",
+        "everything",
+        "guy",
+        "folks",
+        "y'all",
+        "ya'll",
+        "again",
+        "anyway",
+        "anyways",
+        "though",
+        "maybe",
+        "probably",
+        "plz",
+        "already",
+        "mostly",
     ]
 )
 
 _stemmer = snowball("english")
 
 
+_QUOTE_HEADER = re.compile(
+    r"^\s*(on\b.{5,200}\bwrote:|-{2,}\s*original message\s*-{2,}|from:\s.+|"
+    r"_{5,}|sent from my\b.*|get outlook for\b.*)\s*$",
+    re.I | re.M,
+)
+
+
+def strip_quoted(text: str) -> str:
+    """The reply without the earlier messages it quotes (`On … wrote:` and `>` lines, an
+    Outlook "Original Message" block): mail-parser-reply finds them, and a quote header or a
+    run of `>` lines ends the reply even where it does not."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not ("\n>" in text or _QUOTE_HEADER.search(text) or text.startswith(">")):
+        return text
+    try:
+        parsed = EmailReplyParser(languages=["en"]).parse_reply(text=text) or text
+    except Exception:  # a parser hiccup must not lose the reply
+        parsed = text
+    header = _QUOTE_HEADER.search(parsed)
+    if header and parsed[: header.start()].strip():
+        parsed = parsed[: header.start()]
+    own = [line for line in parsed.split("\n") if not line.lstrip().startswith(">")]
+    return "\n".join(own).strip() or text
+
+
 def clean_reply(text: str) -> str:
     """The patient's own words: quoted earlier messages, greetings, sign-offs and signatures
     removed (mail-parser-reply finds the quoted part)."""
-    text = (text or "").replace("\r\n", "\n").strip()
-    if "\n>" in text or re.search(r"\n\s*On .{5,200}wrote:", text) or "-----Original" in text:
-        try:
-            text = EmailReplyParser(languages=["en"]).parse_reply(text=text) or text
-        except Exception:  # a parser hiccup must not lose the reply
-            text = text.split("\nOn ", 1)[0]
+    text = strip_quoted(text)
     lines = [line.strip() for line in text.split("\n")]
     kept: list[str] = []
     for i, line in enumerate(lines):
@@ -330,6 +403,13 @@ def clean_reply(text: str) -> str:
         if not kept and _GREETING.match(line) and len(lines) > 1:
             continue
         kept.append(line)
+    # A closing block of name / address / phone lines after a blank line is a signature.
+    while len(kept) > 2 and kept[-1] and _SIGNATURE_LINE.match(kept[-1]) and "" in kept:
+        tail = len(kept) - 1 - kept[::-1].index("")
+        block = kept[tail + 1 :]
+        if len(block) > 4 or not all(_SIGNATURE_LINE.match(x) for x in block):
+            break
+        kept = kept[:tail]
     cleaned = "\n".join(kept).strip()
     return re.sub(r"\n{3,}", "\n\n", cleaned) or (text or "").strip()
 
@@ -343,10 +423,26 @@ def normalize(text: str) -> str:
     return _SHORTHAND_RE.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
 
 
+_ABBREVIATION = re.compile(
+    r"(^|\W)(dr|drs|mr|mrs|ms|st|jr|sr|vs|etc|approx|appt|no|e\.g|i\.e|a\.m|p\.m)\.$", re.I
+)
+
+
 def sentences(text: str) -> list[str]:
-    """Split into sentences (keeping their end punctuation)."""
-    parts = re.split(r"(?<=[.!?])\s+|\n+", text.strip())
-    return [p.strip() for p in parts if p and p.strip()]
+    """Split into sentences (keeping their end punctuation); "Dr. Patel" is not two."""
+    merged: list[str] = []
+    for line in re.split(r"\n+", text.strip()):
+        glue = False
+        for part in re.split(r"(?<=[.!?])\s+", line):
+            part = part.strip()
+            if not part:
+                continue
+            if glue and merged:
+                merged[-1] = f"{merged[-1]} {part}"
+            else:
+                merged.append(part)
+            glue = bool(_ABBREVIATION.search(part))
+    return merged
 
 
 def words(text: str) -> list[str]:
@@ -388,6 +484,171 @@ def stems_with_words(text: str) -> dict[str, str]:
         if w not in STOPWORDS and len(w) > 1:
             found.setdefault(stem(w), w)
     return found
+
+
+# Words the patterns and answers turn on, preferred when a misspelling could be several words
+# ("texing" is "texting" here, not "taxing").
+DOMAIN_WORDS = frozenset(
+    [
+        "stop",
+        "stopping",
+        "texting",
+        "texts",
+        "text",
+        "texted",
+        "message",
+        "messages",
+        "messaging",
+        "email",
+        "emails",
+        "emailing",
+        "mail",
+        "mailing",
+        "unsubscribe",
+        "subscribe",
+        "remove",
+        "removed",
+        "contact",
+        "contacting",
+        "list",
+        "reminders",
+        "reminder",
+        "calling",
+        "appointment",
+        "appointments",
+        "schedule",
+        "reschedule",
+        "scheduled",
+        "booking",
+        "book",
+        "cancel",
+        "cancelled",
+        "dentist",
+        "dentists",
+        "cleaning",
+        "cleanings",
+        "checkup",
+        "interested",
+        "insurance",
+        "covered",
+        "cover",
+        "price",
+        "prices",
+        "cost",
+        "costs",
+        "teeth",
+        "tooth",
+        "filling",
+        "fillings",
+        "crown",
+        "crowns",
+        "braces",
+        "retainer",
+        "implant",
+        "implants",
+        "denture",
+        "dentures",
+        "whitening",
+        "extraction",
+        "emergency",
+        "swollen",
+        "swelling",
+        "pain",
+        "hurts",
+        "bleeding",
+        "broken",
+        "chipped",
+        "thanks",
+        "please",
+        "address",
+        "parking",
+        "hours",
+        "open",
+        "closed",
+        "accept",
+        "accepted",
+        "available",
+        "availability",
+        "morning",
+        "afternoon",
+        "evening",
+        "weekend",
+        "tomorrow",
+        "anymore",
+        "another",
+        "different",
+        "moved",
+        "moving",
+        "number",
+        "wrong",
+        "payment",
+        "financing",
+        "discount",
+        "consultation",
+        "orthodontist",
+        "sedation",
+        "anxious",
+    ]
+)
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_SENTENCE_START = re.compile(r"(^|[.!?\n]\s*|^\W*)$")
+
+
+def correct_typos(text: str, vocabulary: Collection[str] = ()) -> str:
+    """Misspelled words put right, so that patterns and retrieval see them ("unsubscibe",
+    "insurence", "adress"). A word that is neither English (pyspellchecker's list) nor in
+    `vocabulary` (the knowledge base's own words) becomes a known word one edit away (two for
+    long words): the knowledge base's or a word the patterns turn on first, else the most
+    frequent. Short words, shorthand and names (capitalised inside a sentence) stay as they are.
+    """
+    english = english_words()
+    vocab = {w.lower() for w in vocabulary}
+
+    def known(word: str) -> bool:
+        return word in vocab or word in DOMAIN_WORDS or bool(english.known([word]))
+
+    def fix(match: re.Match) -> str:
+        token = match.group(0)
+        low = token.lower()
+        if len(low) < 4 or low in SHORTHAND or "'" in low or known(low):
+            return token
+        if token[0].isupper() and not _SENTENCE_START.search(text[: match.start()]):
+            return token  # a name, most likely
+        # Letters held down: "yesss", "pleasee", "soooo".
+        for squeezed in (re.sub(r"(.)\1+", r"\1\1", low), re.sub(r"(.)\1+", r"\1", low)):
+            if squeezed != low and known(squeezed):
+                return squeezed
+        best = _closest(low, vocab)
+        if best:
+            return best
+        candidates = english.known(english.edit_distance_1(low))
+        if not candidates:
+            return token
+        preferred = [c for c in candidates if c in DOMAIN_WORDS]
+        pool = preferred or candidates
+        return max(sorted(pool), key=lambda c: english.word_frequency[c])
+
+    return _WORD.sub(fix, text or "")
+
+
+def _closest(word: str, vocabulary: Collection[str]) -> str:
+    """The vocabulary word (or pattern word) within one edit (two for long words), if just one
+    is nearest."""
+    from rapidfuzz.distance import DamerauLevenshtein
+    from rapidfuzz.process import extract
+
+    limit = 2 if len(word) >= 8 else 1
+    found = []
+    for pool in (vocabulary, DOMAIN_WORDS):
+        found = extract(word, pool, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=3)
+        if found:
+            break
+    if not found:
+        return ""
+    found.sort(key=lambda f: (f[1], f[0]))
+    if len(found) > 1 and found[1][1] == found[0][1]:
+        return ""  # two words as near: no guess
+    return found[0][0]
 
 
 def has_letters(text: str) -> bool:

@@ -13,7 +13,7 @@ from agent.brains import Conversation, Decision
 from agent.choices import Action, HandoffReason, Sentiment
 from agent.conf import AgentSettings
 from agent.knowledge import KBMatch, KnowledgeBase
-from agent.text import clean_reply, has_letters, normalize, sentences
+from agent.text import clean_reply, correct_typos, has_letters, normalize, sentences
 
 NAME = "offline"
 
@@ -54,8 +54,10 @@ class OfflineBrain:
         self.threshold = settings.kb_match_threshold
 
     def decide(self, conversation: Conversation, kb: KnowledgeBase) -> Decision:
-        body = clean_reply(conversation.reply)
-        sentiment, _ = sentiment_of(body)
+        written = clean_reply(conversation.reply)
+        sentiment, _ = sentiment_of(written)
+        # Misspellings put right ("unsubscibe", "insurence"), the clinic's own words kept.
+        body = correct_typos(written, kb.vocabulary)
 
         def decision(action, intent, confidence, **extra) -> Decision:
             return Decision(
@@ -73,21 +75,25 @@ class OfflineBrain:
                 reason,
                 confidence,
                 reason=reason,
-                summary=summarize(conversation, body, reason),
+                summary=summarize(conversation, written, reason),
             )
 
         if signals.is_opt_out(body):
             return decision(Action.OPT_OUT, "opt_out", 0.99)
-        if signals.is_decline(body):
+        if signals.is_decline(body, here=kb.vocabulary):
             return decision(Action.CLOSE_DECLINED, "declined", 0.85)
         if not has_letters(body) and not signals.wants_booking(body):
             return handoff(HandoffReason.UNCLEAR, 0.4)
-        reasons = signals.handoff_reasons(body)
+        reasons = signals.handoff_reasons(body, original=written)
         if reasons:
             return handoff(reasons[0], 0.8)
 
         questions = signals.question_clauses(body)
-        info = [q for q in questions if not signals.is_availability_question(q)]
+        # A question the booking page answers (open times) is a wish to book — also at an
+        # hour the clinic may not keep ("anything Thursday evening?") when its opening times
+        # say it is open then. When they say it is closed then ("do you see patients on
+        # Mondays?"), the article on hours answers.
+        info = [q for q in questions if not self._for_booking_page(q, kb)]
         if info:
             match = self._answer(kb, info, body, conversation)
             if match is None and all(signals.asks_for_times(q) for q in info):
@@ -106,6 +112,16 @@ class OfflineBrain:
         if questions or signals.wants_booking(body):
             return decision(Action.SEND_BOOKING_LINK, "booking_request", 0.8)
         return handoff(HandoffReason.UNCLEAR, 0.4)
+
+    @staticmethod
+    def _for_booking_page(question: str, kb: KnowledgeBase) -> bool:
+        if signals.is_availability_question(question):
+            return kb.open_at(question) is not False
+        return (
+            signals.asks_for_times(question)
+            and not signals.is_hours_question(question)
+            and kb.open_at(question) is True
+        )
 
     def _answer(
         self, kb: KnowledgeBase, questions: list[str], body: str, conversation: Conversation
