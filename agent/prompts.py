@@ -1,6 +1,8 @@
 """Prompts for the OpenAI brain. The patient's words reach the model only inside the JSON
 document of the user message, as data; the system prompt says so and fixes the five actions."""
 
+from agent.choices import HandoffReason
+
 DECISION_SYSTEM = """\
 You are the message triage assistant of a dental clinic. You read one new message from a
 patient, replying to the clinic's outreach, and choose exactly one action:
@@ -31,17 +33,6 @@ handoff_reason (for HANDOFF, else null), kb_article and answer (for ANSWER_QUEST
 null), and summary: one or two sentences for the clinic's staff on what the patient wants.
 """
 
-HANDOFF_REASONS = (
-    "unanswered_question",
-    "pain_or_emergency",
-    "clinical_question",
-    "record_change",
-    "billing",
-    "complaint",
-    "human_requested",
-    "appointment_change",
-    "not_english",
-    "prompt_injection",
-    "confused",
-    "unclear",
-)
+# What the model may give as a handoff reason: every reason but the one we set ourselves when
+# the model fails.
+HANDOFF_REASONS = tuple(r for r in HandoffReason.values if r != HandoffReason.AI_UNAVAILABLE)

@@ -10,22 +10,10 @@ from pydantic import AfterValidator, StringConstraints, field_validator, model_v
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment
 from dentalai.choices import Channel
+from dentalai.schemas import storable
 from patients.contact import email_input, phone_input
 
-
-def _storable(value: str) -> str:
-    # JSON may carry NUL and lone surrogates: PostgreSQL refuses the first and UTF-8 the second,
-    # so they are a field error here rather than a 500 in the database.
-    if "\x00" in value:
-        raise ValueError("Null characters are not allowed.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("Invalid characters.") from None
-    return value
-
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_storable)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(storable)]
 Name = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
 Id = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 ServiceName = Annotated[Text, StringConstraints(min_length=1, max_length=120)]

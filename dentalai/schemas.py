@@ -6,6 +6,18 @@ from ninja import Field, Schema
 from pydantic import field_validator
 
 
+def storable(value: str) -> str:
+    """Text a database can store. JSON may carry NUL and lone surrogates: PostgreSQL refuses the
+    first and UTF-8 the second, so they are a field error (422) rather than a 500 later."""
+    if "\x00" in value:
+        raise ValueError("Null characters are not allowed.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("Invalid characters.") from None
+    return value
+
+
 class ErrorOut(Schema):
     detail: str
 
@@ -32,15 +44,7 @@ class LoginIn(Schema):
     @field_validator("email", "password")
     @classmethod
     def storable_text(cls, value: str) -> str:
-        # JSON may carry NUL and lone surrogates: PostgreSQL refuses the first and UTF-8 the
-        # second, so they are a field error here rather than a 500 in the database or hasher.
-        if "\x00" in value:
-            raise ValueError("Null characters are not allowed.")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("Invalid characters.") from None
-        return value
+        return storable(value)
 
 
 class TokenOut(Schema):

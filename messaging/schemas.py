@@ -4,6 +4,7 @@ from ninja import Field, Schema
 from pydantic import field_validator
 
 from dentalai.choices import Channel
+from dentalai.schemas import storable
 
 
 class IncomingMessageIn(Schema):
@@ -35,10 +36,4 @@ class IncomingMessageIn(Schema):
     @field_validator("thread_id", "message_content", "message_id", "sender")
     @classmethod
     def storable_text(cls, value: str) -> str:
-        if "\x00" in value:
-            raise ValueError("Null characters are not allowed.")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("Invalid characters.") from None
-        return value
+        return storable(value)

@@ -21,7 +21,7 @@ from agent.choices import Action, HandoffReason
 from agent.conf import AgentSettings
 from agent.knowledge import Article, KnowledgeBase
 from agent.models import KnowledgeArticle
-from agent.prompts import DECISION_SYSTEM
+from agent.prompts import DECISION_SYSTEM, HANDOFF_REASONS
 from agent.safety import cap, grounded, strip_links
 from agent.text import clean_reply
 
@@ -42,23 +42,7 @@ class AIDecision(BaseModel):
     intent: str
     sentiment: Literal["positive", "neutral", "negative"]
     confidence: float
-    handoff_reason: (
-        Literal[
-            "unanswered_question",
-            "pain_or_emergency",
-            "clinical_question",
-            "record_change",
-            "billing",
-            "complaint",
-            "human_requested",
-            "appointment_change",
-            "not_english",
-            "prompt_injection",
-            "confused",
-            "unclear",
-        ]
-        | None
-    )
+    handoff_reason: Literal[HANDOFF_REASONS] | None  # type: ignore[valid-type]
     kb_article: str | None
     answer: str | None
     summary: str
