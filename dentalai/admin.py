@@ -105,8 +105,21 @@ class UserAdmin(DjangoUserAdmin):
         return self.inlines if obj is not None else ()
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records the system writes (audit, admin log, job runs): staff read, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The staff audit log, written by the services: read it, never edit it."""
 
     list_display = ("created_at", "actor", "action", "object_type", "target")
@@ -117,15 +130,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_select_related = ("actor",)
     fields = ("created_at", "actor", "action", "object_type", "object_id", "target", "details_")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="object")
     def target(self, obj):
@@ -142,7 +146,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
+class LogEntryAdmin(ReadOnlyAdmin):
     """Every change made through this admin site, by whom and when (Django writes these)."""
 
     list_display = (
@@ -160,15 +164,6 @@ class LogEntryAdmin(admin.ModelAdmin):
     list_select_related = ("user", "content_type")
     fields = ("action_time", "user", "content_type", "object_link", "action_label", "change_text")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="object", ordering="object_repr")
     def object_link(self, obj):
@@ -189,7 +184,7 @@ class LogEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(ReadOnlyAdmin):
     """Background job runs (daily trigger, due follow-ups, Gmail jobs): the newest first, with
     what each did and why it failed. Written by the jobs: read them, never edit them."""
 
@@ -199,15 +194,6 @@ class JobRunAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     fields = ("name", "status", "started_at", "finished_at", "duration_", "counts_", "error")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="duration")
     def duration_(self, obj):
