@@ -428,7 +428,7 @@ def notify_staff_of_handoff(campaign: Campaign, reason: str) -> bool:
         return False
     label = HandoffReason(reason).label if reason in HandoffReason.values else reason
     try:
-        url = settings.SITE_URL + reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+        url = settings.SITE_URL + reverse("dashboard:campaign", args=[campaign.pk])
         backend_for(Channel.EMAIL).send(
             OutgoingMessage(
                 channel=Channel.EMAIL,

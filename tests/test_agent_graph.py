@@ -153,7 +153,7 @@ def test_a_handoff_alerts_staff_by_email_without_the_patients_words(monkeypatch)
     alert = OutboxMessage.objects.get(to="frontdesk@clinic.example")
     assert alert.channel == Channel.EMAIL
     assert "Asked for a person" in alert.body
-    assert campaign.pk in alert.body
+    assert f"/campaigns/{campaign.pk}/" in alert.body  # the dashboard page, not the admin
     assert "real person" not in alert.body
 
 
