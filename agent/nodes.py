@@ -38,6 +38,20 @@ S = CampaignStatus
 # --- Shared helpers ----------------------------------------------------------------------------
 
 
+def _to_send(
+    kind: str, text: str, *, expected_status: str, allow_opted_out: bool = False
+) -> AgentState:
+    """Hand a composed message to the send node. `expected_status` is what the campaign must
+    still have when it is re-read just before sending ("" for any)."""
+    return {
+        "message_kind": kind,
+        "message_text": text,
+        "expected_status": expected_status,
+        "allow_opted_out": allow_opted_out,
+        "route": "send",
+    }
+
+
 def _booking_link(campaign: Campaign, now: dt.datetime) -> str:
     """The campaign's signed booking link, recorded on the campaign with status FORM_SENT (a
     submitted form stays FORM_SUBMITTED)."""
@@ -170,12 +184,7 @@ def generate_follow_up(state: AgentState) -> AgentState:
     text = compose(kind, _context(state))
     campaign.attempts_made += 1
     campaign.next_attempt_at = now + interval
-    return {
-        "message_kind": kind,
-        "message_text": text,
-        "expected_status": S.ATTEMPTING_RECOVERY,
-        "route": "send",
-    }
+    return _to_send(kind, text, expected_status=S.ATTEMPTING_RECOVERY)
 
 
 # --- Reactive path -------------------------------------------------------------------------------
@@ -336,24 +345,14 @@ def generate_answer(state: AgentState) -> AgentState:
     decision, campaign = state["decision"], state["campaign"]
     link = _booking_link(campaign, state["now"])
     text = compose(MessageKind.ANSWER, _context(state, link=link, answer=decision.answer))
-    return {
-        "message_kind": MessageKind.ANSWER,
-        "message_text": text,
-        "expected_status": campaign.status,
-        "route": "send",
-    }
+    return _to_send(MessageKind.ANSWER, text, expected_status=campaign.status)
 
 
 def send_booking_link(state: AgentState) -> AgentState:
     campaign = state["campaign"]
     link = _booking_link(campaign, state["now"])
     text = compose(MessageKind.BOOKING_LINK, _context(state, link=link))
-    return {
-        "message_kind": MessageKind.BOOKING_LINK,
-        "message_text": text,
-        "expected_status": campaign.status,
-        "route": "send",
-    }
+    return _to_send(MessageKind.BOOKING_LINK, text, expected_status=campaign.status)
 
 
 def close_declined(state: AgentState) -> AgentState:
@@ -361,12 +360,7 @@ def close_declined(state: AgentState) -> AgentState:
     if not campaign_move(campaign, S.RECOVERY_DECLINED, now=state["now"], next_attempt_at=None):
         return {"route": "end", "outcome": "changed_meanwhile"}
     text = compose(MessageKind.CLOSE, _context(state))
-    return {
-        "message_kind": MessageKind.CLOSE,
-        "message_text": text,
-        "expected_status": S.RECOVERY_DECLINED,
-        "route": "send",
-    }
+    return _to_send(MessageKind.CLOSE, text, expected_status=S.RECOVERY_DECLINED)
 
 
 def opt_out(state: AgentState) -> AgentState:
@@ -375,13 +369,9 @@ def opt_out(state: AgentState) -> AgentState:
     patient_opt_out(patient=patient, now=state["now"])
     state["campaign"].refresh_from_db()
     text = compose(MessageKind.OPT_OUT_CONFIRMATION, _context(state))
-    return {
-        "message_kind": MessageKind.OPT_OUT_CONFIRMATION,
-        "message_text": text,
-        "expected_status": "",
-        "allow_opted_out": True,
-        "route": "send",
-    }
+    return _to_send(
+        MessageKind.OPT_OUT_CONFIRMATION, text, expected_status="", allow_opted_out=True
+    )
 
 
 def opt_in(state: AgentState) -> AgentState:
@@ -390,12 +380,7 @@ def opt_in(state: AgentState) -> AgentState:
     incoming.save(update_fields=["ai_analysis"])
     patient_opt_in(patient=state["patient"])
     text = compose(MessageKind.OPT_IN_CONFIRMATION, _context(state))
-    return {
-        "message_kind": MessageKind.OPT_IN_CONFIRMATION,
-        "message_text": text,
-        "expected_status": "",
-        "route": "send",
-    }
+    return _to_send(MessageKind.OPT_IN_CONFIRMATION, text, expected_status="")
 
 
 def initiate_handoff(state: AgentState) -> AgentState:
@@ -412,12 +397,7 @@ def initiate_handoff(state: AgentState) -> AgentState:
     notify_staff_of_handoff(campaign, details["reason"])
     urgent = details["reason"] == HandoffReason.PAIN_OR_EMERGENCY
     text = compose(MessageKind.HANDOFF_NOTICE, _context(state, urgent=urgent))
-    return {
-        "message_kind": MessageKind.HANDOFF_NOTICE,
-        "message_text": text,
-        "expected_status": S.HANDOFF_REQUIRED,
-        "route": "send",
-    }
+    return _to_send(MessageKind.HANDOFF_NOTICE, text, expected_status=S.HANDOFF_REQUIRED)
 
 
 def notify_staff_of_handoff(campaign: Campaign, reason: str) -> bool:
