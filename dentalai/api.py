@@ -57,7 +57,21 @@ class OfflineSwagger(Swagger):
         return HttpResponse(page)
 
 
-api = NinjaAPI(
+class DentalAPI(NinjaAPI):
+    """The API, whose OpenAPI document also describes the operations served by plain Django
+    views under /api/v1 (the Gmail push, for speed)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any):
+        from messaging.api import GMAIL_PUSH_OPENAPI, GMAIL_PUSH_PATH
+
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema["paths"][reverse(f"{self.urls_namespace}:api-root") + GMAIL_PUSH_PATH] = (
+            GMAIL_PUSH_OPENAPI
+        )
+        return schema
+
+
+api = DentalAPI(
     title="Dental AI API",
     version="1.0.0",
     urls_namespace="api",

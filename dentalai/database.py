@@ -17,8 +17,13 @@ MONGODB_SCHEMES = ("mongodb", "mongodb+srv")
 SQL_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
 
 
-def database_from_url(url: str, *, sqlite_dir: Path) -> dict:
-    """Return Django's DATABASES["default"] for the given URL, or raise naming DATABASE_URL."""
+def database_from_url(url: str, *, sqlite_dir: Path, pool_size: int = 0) -> dict:
+    """Return Django's DATABASES["default"] for the given URL, or raise naming DATABASE_URL.
+
+    PostgreSQL connections are persistent (kept 60 s, checked when reused), one per thread;
+    or, with `pool_size` (DATABASE_POOL_SIZE, set by gunicorn.conf.py for the gevent web
+    workers), taken from a psycopg pool of at most that many per process and given back at
+    the end of each request: a greenlet's persistent connection would never be closed."""
     url = url.strip()
     if not url:
         return _sqlite(sqlite_dir / "dentalai.sqlite3")
@@ -39,6 +44,15 @@ def database_from_url(url: str, *, sqlite_dir: Path) -> dict:
         return _sqlite(Path(config["NAME"]))
     if not config.get("NAME"):
         raise ImproperlyConfigured("DATABASE_URL: the PostgreSQL URL names no database")
+    if pool_size:
+        config["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 0,
+            "max_size": pool_size,
+            "timeout": 10,  # seconds a request waits for a free connection
+            "max_idle": 60,
+        }
+        return config
     config.setdefault("CONN_MAX_AGE", 60)
     config.setdefault("CONN_HEALTH_CHECKS", True)
     return config

@@ -30,6 +30,7 @@ DAILY_TRIGGER = "daily-trigger"
 DUE_FOLLOWUPS = "due-followups"
 GMAIL_POLL = "gmail-history-poll"
 GMAIL_WATCH = "gmail-watch-renewal"
+WEBHOOK_DRAIN = "webhook-drain"
 # Once a day at a quiet UTC time; a Gmail watch lapses after 7 days, so any daily time will do.
 GMAIL_WATCH_CRON = "40 6 * * *"
 
@@ -37,6 +38,8 @@ GMAIL_WATCH_CRON = "40 6 * * *"
 # only when importable, so this module works with or without them.
 GMAIL_POLL_FUNCS = ("messaging.tasks.gmail_poll",)
 GMAIL_WATCH_FUNCS = ("messaging.tasks.gmail_watch_renew",)
+# The webhooks queue their own drains; this one catches what a lost job left.
+WEBHOOK_DRAIN_FUNCS = ("messaging.tasks.drain_webhook_events",)
 
 FIELDS = (
     "func",
@@ -155,6 +158,15 @@ def planned_schedules(*, today: dt.date) -> list[Planned]:
                 f"every {config.gmail_poll_minutes} min ({poll})",
             )
         )
+    drain = find_function(WEBHOOK_DRAIN_FUNCS)
+    if drain:
+        plans.append(
+            Planned(
+                WEBHOOK_DRAIN,
+                {"func": drain, "schedule_type": Schedule.MINUTES, "minutes": 1},
+                f"every minute ({drain})",
+            )
+        )
     watch = find_function(GMAIL_WATCH_FUNCS)
     if watch:
         plans.append(
@@ -178,7 +190,7 @@ def _desired(fields: dict) -> dict:
     return defaults | fields
 
 
-MANAGED = (DAILY_TRIGGER, DUE_FOLLOWUPS, GMAIL_POLL, GMAIL_WATCH)
+MANAGED = (DAILY_TRIGGER, DUE_FOLLOWUPS, GMAIL_POLL, GMAIL_WATCH, WEBHOOK_DRAIN)
 
 
 def schedules_install(*, now: dt.datetime | None = None) -> list[tuple[str, str, str]]:

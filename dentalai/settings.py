@@ -64,7 +64,12 @@ SITE_URL = _read("SITE_URL", env.url, "http://127.0.0.1:8000").geturl().rstrip("
 
 # --- Database ------------------------------------------------------------------------------
 DATABASE_URL = env.str("DATABASE_URL", default="")
-DATABASES = {"default": database_from_url(DATABASE_URL, sqlite_dir=VAR_DIR)}
+DATABASE_POOL_SIZE = _read("DATABASE_POOL_SIZE", env.int, 0)
+if not 0 <= DATABASE_POOL_SIZE <= 500:
+    raise ImproperlyConfigured("DATABASE_POOL_SIZE must be between 0 (no pool) and 500")
+DATABASES = {
+    "default": database_from_url(DATABASE_URL, sqlite_dir=VAR_DIR, pool_size=DATABASE_POOL_SIZE)
+}
 USE_MONGODB = is_mongodb(DATABASES["default"])
 
 # --- Applications --------------------------------------------------------------------------
@@ -115,6 +120,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers Pub/Sub's Gmail pushes before the rest of the stack (see it).
+    "messaging.middleware.GmailPushShortcutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -258,6 +265,11 @@ Q_CLUSTER = {
     "sync": _bool("Q_SYNC", False),
     "label": "Background jobs",
 }
+# Webhook events are drained by a job queued at most once per this many seconds per web
+# process (messaging.ingest); 0 queues one per event.
+WEBHOOK_DRAIN_COALESCE_SECONDS = _read("WEBHOOK_DRAIN_COALESCE_SECONDS", env.float, 1.0)
+if not 0 <= WEBHOOK_DRAIN_COALESCE_SECONDS <= 60:
+    raise ImproperlyConfigured("WEBHOOK_DRAIN_COALESCE_SECONDS must be between 0 and 60")
 # The broker: the database (default, every backend), Redis, or MongoDB.
 Q_BROKER = env.str("Q_BROKER", default="orm").strip().lower()
 if Q_BROKER == "redis":
@@ -272,6 +284,10 @@ elif Q_BROKER == "mongodb":
     Q_CLUSTER["mongo_db"] = urlsplit(_q_mongo_url).path.lstrip("/") or "dentalai"
 elif Q_BROKER != "orm":
     raise ImproperlyConfigured(f"Q_BROKER: {Q_BROKER!r} is not one of orm, redis, mongodb")
+
+# Flash messages are for signed-in staff, who have a session anyway: kept there, rather than in
+# a signed cookie whose signer Django would otherwise build on every request.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- Security (production) -------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

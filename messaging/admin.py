@@ -44,9 +44,9 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Process the selected failed events again", permissions=["change"])
     def process_again(self, request, queryset):
-        from messaging.services import webhook_event_requeue
+        from messaging.services import webhook_events_retry
 
-        count = webhook_event_requeue(event_ids=list(queryset.values_list("pk", flat=True)))
+        count = webhook_events_retry(event_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} failed event(s) queued again.", messages.SUCCESS)
 
     @admin.display(boolean=True, description="error")

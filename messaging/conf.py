@@ -176,6 +176,12 @@ def _parse(values: tuple[str | None, ...]) -> MessagingSettings:  # values: the 
     )
 
 
+def pubsub_verification_token() -> str:
+    """PUBSUB_VERIFICATION_TOKEN alone, for the Gmail push: it is read on every push, and
+    parsing every other setting for it would be a good part of the push's cost."""
+    return _str("PUBSUB_VERIFICATION_TOKEN")
+
+
 def setting_names() -> list[str]:
     """Every variable this module reads (for the .env.example check)."""
     return [f.name.upper() for f in fields(MessagingSettings)]

@@ -27,7 +27,7 @@ import google.auth.transport.requests
 import requests
 from google.oauth2 import id_token
 
-from messaging.conf import messaging_settings
+from messaging.conf import messaging_settings, pubsub_verification_token
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def push_authenticated(
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return oidc_claims_verify(token.strip(), request=request)
-    expected = messaging_settings().pubsub_verification_token
+    expected = pubsub_verification_token()
     if expected and url_token:
         return hmac.compare_digest(url_token.encode(), expected.encode())
     return False

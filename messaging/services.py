@@ -1,5 +1,6 @@
 """Messaging (SPEC §5, §6): the one way out — `interaction_send` — and the one way in —
-`webhook_event_receive` then `webhook_event_process` → `inbound_handle` → the agent.
+`webhook_event_receive` (messaging.ingest), then `webhook_events_drain` → `webhook_event_process`
+→ `inbound_handle` → the agent.
 
 Sending: an outgoing Interaction is recorded first (QUEUED) by its author (the agent, staff),
 then sent through the backend configured for its channel. It ends SENT with the provider's id;
@@ -9,7 +10,8 @@ in the background (django-q2). Nothing is ever sent to an opted-out patient but 
 opt-out confirmation.
 
 Receiving: each webhook stores a WebhookEvent keyed by the provider's id (a redelivery is
-refused by the unique constraint), queues its processing and answers at once. Processing
+refused by the unique constraint) and answers at once; a drain job processes the stored
+events (messaging.ingest says when it is queued). Processing
 matches the thread to a campaign and runs the agent's reactive path, which records the message
 once per provider id. An unknown thread is kept as an UNMATCHED event for staff.
 """
@@ -20,9 +22,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, router, transaction
 from django.utils import timezone
-from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
@@ -34,6 +34,7 @@ from messaging.backends import OutgoingMessage, SendError, backend_for
 from messaging.choices import WebhookSource, WebhookStatus
 from messaging.conf import messaging_settings
 from messaging.inbound import TEXT_LIMIT, InboundMessage, inbound_from_twilio
+from messaging.ingest import DRAIN_TASK
 from messaging.models import WebhookEvent
 from messaging.unsubscribe import unsubscribe_url, unsubscribe_url_prefix
 from patients.contact import normalize_phone
@@ -44,7 +45,6 @@ logger = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = dt.timedelta(hours=24)
 RETRY_DELAY_CAP = dt.timedelta(hours=1)
-PROCESS_EVENT_TASK = "messaging.tasks.process_webhook_event"
 UNEXPECTED_SEND_ERROR = "Unexpected error while sending."
 _RETRYING = re.compile(r"\[attempt (\d+) of (\d+) failed; retrying\]$")
 
@@ -282,60 +282,41 @@ def interaction_send_retry(*, interaction_id: str, attempt: int) -> str:
 # --- Receiving -----------------------------------------------------------------------------------
 
 
-def _queue_is_in_this_database() -> bool:
-    """django-q2's ORM broker (the default) keeps its queue in a table of our database."""
-    return (
-        bool(Conf.ORM)
-        and router.db_for_write(WebhookEvent) == Conf.ORM
-        and not (Conf.BROKER_CLASS or Conf.IRON_MQ or Conf.SQS)
-        and not Conf.SYNC
+DRAIN_BATCH = 100
+DRAIN_EVENTS_MAX = 500
+
+
+def webhook_events_drain(*, limit: int = DRAIN_EVENTS_MAX) -> int:
+    """Process the RECEIVED events, oldest first, looking again until a look finds none: the
+    events whose drain request was coalesced into this one (messaging.ingest) are mostly
+    stored by then. At most `limit` events; when there may be more, another drain is queued.
+    Returns how many events were processed."""
+    processed = 0
+    while processed < limit:
+        ids = list(
+            WebhookEvent.objects.filter(status=WebhookStatus.RECEIVED)
+            .order_by("received_at", "pk")
+            .values_list("pk", flat=True)[: min(DRAIN_BATCH, limit - processed)]
+        )
+        if not ids:
+            return processed
+        for event_id in ids:
+            webhook_event_process(event_id=event_id)
+        processed += len(ids)
+    async_task(DRAIN_TASK)  # the rest, in a job of its own
+    return processed
+
+
+def webhook_events_retry(*, event_ids: list[str]) -> int:
+    """Staff, from the admin: process FAILED events again. Back to RECEIVED (a conditional
+    update: only what is still FAILED), then drained. Processing is idempotent (the agent
+    records a provider message once), so a spare run does no harm. Returns how many."""
+    count = WebhookEvent.objects.filter(pk__in=event_ids, status=WebhookStatus.FAILED).update(
+        status=WebhookStatus.RECEIVED, error="", processed_at=None
     )
-
-
-def webhook_event_receive(*, source: str, event_id: str, payload: dict) -> WebhookEvent | None:
-    """Store a provider's notification and queue its processing. None for a redelivery (the
-    provider's id is already stored): the caller acknowledges it and nothing else happens."""
-    together = _queue_is_in_this_database()
-    try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(source=source, event_id=event_id, payload=payload)
-            if together:
-                # The queue is a table here: the event and its job are committed together, in
-                # one commit, so neither is ever stored without the other.
-                async_task(PROCESS_EVENT_TASK, event.pk)
-    except IntegrityError:
-        return None
-    if not together:
-        # Another broker (or tasks run inline): queue once the event is committed.
-        async_task(PROCESS_EVENT_TASK, event.pk)
-    return event
-
-
-def webhook_event_requeue(*, event_ids: list[str] | None = None, older_than=None) -> int:
-    """Queue the processing of events again: the given FAILED ones (staff, from the admin), or
-    RECEIVED ones older than `older_than` whose job was lost (a broker outage). Processing is
-    idempotent (the agent records a provider message once), so a spare run does no harm.
-    Returns how many were queued."""
-    if event_ids is not None:
-        ids = list(
-            WebhookEvent.objects.filter(pk__in=event_ids, status=WebhookStatus.FAILED).values_list(
-                "pk", flat=True
-            )
-        )
-        # Back to RECEIVED (a conditional update: only what is still FAILED).
-        WebhookEvent.objects.filter(pk__in=ids, status=WebhookStatus.FAILED).update(
-            status=WebhookStatus.RECEIVED, error="", processed_at=None
-        )
-    else:
-        cutoff = timezone.now() - (older_than or dt.timedelta(minutes=10))
-        ids = list(
-            WebhookEvent.objects.filter(
-                status=WebhookStatus.RECEIVED, received_at__lt=cutoff
-            ).values_list("pk", flat=True)[:500]
-        )
-    for event_id in ids:
-        async_task(PROCESS_EVENT_TASK, event_id)
-    return len(ids)
+    if count:
+        async_task(DRAIN_TASK)
+    return count
 
 
 def webhook_event_process(*, event_id: str, service=None) -> str:

@@ -7,19 +7,12 @@ from messaging.conf import messaging_settings
 logger = logging.getLogger(__name__)
 
 
-def process_webhook_event(event_id: str) -> str:
-    """Queued by every webhook once its event is stored."""
-    from messaging.services import webhook_event_process
+def drain_webhook_events() -> str:
+    """Queued by the webhooks (messaging.ingest), and scheduled every minute to catch what a
+    lost job left: process every stored event not yet processed."""
+    from messaging.services import webhook_events_drain
 
-    return webhook_event_process(event_id=event_id)
-
-
-def requeue_stale_webhook_events() -> int:
-    """Scheduled every few minutes (optional): events stored but never processed, because their
-    job was lost, are queued again."""
-    from messaging.services import webhook_event_requeue
-
-    return webhook_event_requeue()
+    return f"processed={webhook_events_drain()}"
 
 
 def retry_send(interaction_id: str, attempt: int) -> str:

@@ -16,6 +16,18 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def one_drain_per_webhook_event(settings):
+    """A webhook event queues its drain at once and the drain does not wait for stragglers
+    (tests of the coalescing set the window themselves)."""
+    from messaging.ingest import webhook_drain_forget
+
+    settings.WEBHOOK_DRAIN_COALESCE_SECONDS = 0
+    webhook_drain_forget()
+    yield
+    webhook_drain_forget()
+
+
 def make_user(email: str, name: str, role: str, **fields) -> User:
     return User.objects.create_user(email, PASSWORD, name=name, role=role, **fields)
 

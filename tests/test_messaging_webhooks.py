@@ -3,10 +3,10 @@
 queues its processing and answers at once; processing ends in the right campaign with the
 agent's answer sent through the configured backend."""
 
-import datetime as dt
 import hashlib
 import hmac
 import json
+import time
 
 import pytest
 from django.test import Client
@@ -20,8 +20,8 @@ from dentalai.choices import Channel
 from messaging.api import EMPTY_TWIML
 from messaging.choices import WebhookSource, WebhookStatus
 from messaging.models import GmailMailbox, OutboxMessage, WebhookEvent
-from messaging.services import webhook_event_process
-from messaging.tasks import requeue_stale_webhook_events
+from messaging.services import webhook_event_process, webhook_events_drain
+from messaging.tasks import drain_webhook_events
 from patients.optout import CANCELLED_QUEUED
 from tests.agent_fixtures import (  # noqa: F401 - fixtures
     agent_environment,
@@ -600,16 +600,127 @@ def test_staff_can_have_a_failed_event_processed_again(manager, q_sync):
     assert len(incoming(campaign)) == 1
 
 
-def test_an_event_whose_job_was_lost_is_queued_again(q_sync, time_machine):
+def test_an_event_whose_job_was_lost_is_processed_by_the_scheduled_drain(q_sync):
     campaign = make_campaign()
     WebhookEvent.objects.create(
         source=WebhookSource.INCOMING_MESSAGE,
         event_id="lost-1",
         payload=message("yes please!", "lost-1"),
     )
-    assert requeue_stale_webhook_events() == 0  # too recent: its job may still be queued
 
-    time_machine.move_to(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11))
-    assert requeue_stale_webhook_events() == 1
+    assert drain_webhook_events() == "processed=1"
+    assert drain_webhook_events() == "processed=0"  # safe to run twice
     assert WebhookEvent.objects.get().status == WebhookStatus.PROCESSED
     assert len(incoming(campaign)) == 1
+
+
+# --- Draining: one job for a burst of events ------------------------------------------------
+
+
+def test_a_burst_of_events_queues_one_drain_per_window(client, q_async, settings):
+    settings.WEBHOOK_DRAIN_COALESCE_SECONDS = 30
+    for n in range(5):
+        assert push(client, push_body(f"burst-{n}"), token=PUSH_TOKEN).status_code == 204
+
+    assert WebhookEvent.objects.count() == 5
+    assert queued_tasks() == 1
+
+
+def test_a_burst_queues_a_new_drain_once_the_window_has_passed(client, q_async, settings):
+    settings.WEBHOOK_DRAIN_COALESCE_SECONDS = 0.2
+    push(client, push_body("window-1"), token=PUSH_TOKEN)
+    push(client, push_body("window-2"), token=PUSH_TOKEN)
+    time.sleep(0.25)
+    push(client, push_body("window-3"), token=PUSH_TOKEN)
+
+    assert queued_tasks() == 2
+
+
+def test_the_drain_looks_again_for_events_stored_while_it_worked(q_sync, monkeypatch):
+    """An event stored while the drain processes another (its own drain request coalesced
+    into this one) is taken by the drain's next look."""
+    campaign = make_campaign()
+    WebhookEvent.objects.create(
+        source=WebhookSource.INCOMING_MESSAGE,
+        event_id="first-1",
+        payload=message("yes please!", "first-1"),
+    )
+    process = webhook_event_process
+
+    def process_while_another_arrives(*, event_id):
+        if not WebhookEvent.objects.filter(event_id="late-1").exists():
+            WebhookEvent.objects.create(
+                source=WebhookSource.INCOMING_MESSAGE,
+                event_id="late-1",
+                payload=message("and what time?", "late-1"),
+            )
+        return process(event_id=event_id)
+
+    monkeypatch.setattr("messaging.services.webhook_event_process", process_while_another_arrives)
+
+    assert webhook_events_drain() == 2
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookStatus.PROCESSED}
+    assert len(incoming(campaign)) == 2
+
+
+def test_a_drain_processes_a_bounded_number_and_queues_the_rest(q_async):
+    for n in range(3):
+        WebhookEvent.objects.create(
+            source=WebhookSource.INCOMING_MESSAGE,
+            event_id=f"many-{n}",
+            payload=message("yes please!", f"many-{n}"),
+        )
+
+    assert webhook_events_drain(limit=2) == 2
+    assert WebhookEvent.objects.filter(status=WebhookStatus.RECEIVED).count() == 1
+    assert queued_tasks() == 1  # the rest, in a job of its own
+
+
+def test_a_broker_outage_still_stores_the_event_and_answers(client, q_async, monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("messaging.ingest.async_task", broker_down)
+
+    assert push(client, push_body("outage-1"), token=PUSH_TOKEN).status_code == 204
+    assert WebhookEvent.objects.filter(event_id="outage-1").exists()
+
+
+# --- The push's shortcut past the middleware stack ---------------------------------------------
+
+
+def test_a_push_is_answered_ahead_of_the_middleware_stack(client, q_async):
+    response = push(client, push_body("short-1"), token=PUSH_TOKEN)
+
+    assert response.status_code == 204
+    assert "X-Frame-Options" not in response.headers  # no later middleware ran
+    assert WebhookEvent.objects.filter(event_id="short-1").exists()
+
+
+def test_a_push_to_a_host_not_allowed_is_refused(client, q_async):
+    url = f"{GMAIL}?token={PUSH_TOKEN}"
+    body = json.dumps(push_body("host-1"))
+
+    response = client.post(url, body, content_type=JSON, headers={"Host": "evil.example"})
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_without_the_shortcut_the_push_is_served_the_same(client, q_async, settings):
+    shortcut = "messaging.middleware.GmailPushShortcutMiddleware"
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != shortcut]
+
+    response = push(client, push_body("slow-1"), token=PUSH_TOKEN)
+
+    assert response.status_code == 204
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert WebhookEvent.objects.filter(event_id="slow-1").exists()
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_a_push_url_answers_only_post(client, method):
+    response = getattr(client, method)(f"{GMAIL}?token={PUSH_TOKEN}")
+
+    assert response.status_code == 405
+    assert not WebhookEvent.objects.exists()

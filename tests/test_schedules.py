@@ -56,9 +56,10 @@ def test_running_it_twice_gives_the_same_schedules():
         "due-followups",
         "gmail-history-poll",
         "gmail-watch-renewal",
+        "webhook-drain",
     }
     assert "daily-trigger: created" in first_output
-    assert second_output.count(": unchanged") == 4 and "created" not in second_output
+    assert second_output.count(": unchanged") == 5 and "created" not in second_output
 
 
 def test_the_daily_trigger_runs_at_the_clinic_time_in_summer_and_in_winter():
@@ -132,7 +133,7 @@ def test_a_gmail_job_whose_function_is_gone_is_not_scheduled(monkeypatch):
 
     assert "gmail-history-poll: removed" in output and "gmail-watch-renewal: removed" in output
     assert not Schedule.objects.filter(name__startswith="gmail").exists()
-    assert setup().count("unchanged") == 2
+    assert setup().count("unchanged") == 3  # the daily trigger, follow-ups, webhook drain
 
 
 def test_a_recorded_job_keeps_its_result_as_counts(monkeypatch):

@@ -40,6 +40,18 @@ def test_a_postgres_url_selects_postgresql(scheme, tmp_path):
     )
 
 
+def test_postgresql_connections_persist_unless_pooled(tmp_path):
+    url = "postgres://clinic@db.internal/dentalai"
+
+    persistent = database_from_url(url, sqlite_dir=tmp_path)
+    pooled = database_from_url(url, sqlite_dir=tmp_path, pool_size=20)
+
+    assert (persistent["CONN_MAX_AGE"], persistent["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert "pool" not in persistent.get("OPTIONS", {})
+    assert pooled["CONN_MAX_AGE"] == 0  # each request gives its connection back
+    assert pooled["OPTIONS"]["pool"]["max_size"] == 20
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -94,6 +106,8 @@ def manage_check(*args: str, **env: str) -> subprocess.CompletedProcess:
         ({"RECOVERY_COOLDOWN_DAYS": "-1"}, "RECOVERY_COOLDOWN_DAYS"),
         ({"Q_BROKER": "rabbit"}, "Q_BROKER: 'rabbit'"),
         ({"Q_BROKER": "mongodb"}, "Q_MONGODB_URL"),
+        ({"DATABASE_POOL_SIZE": "-2"}, "DATABASE_POOL_SIZE"),
+        ({"WEBHOOK_DRAIN_COALESCE_SECONDS": "600"}, "WEBHOOK_DRAIN_COALESCE_SECONDS"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(env, message):
