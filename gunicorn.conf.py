@@ -1,5 +1,5 @@
-"""gunicorn's settings for the web app, read from the working directory:
-`gunicorn dentalai.wsgi` (docs/OPERATIONS.md). Each can be overridden on the command line or in
+"""gunicorn's settings for the web app, read from the working directory: `gunicorn --bind
+0.0.0.0:8000` (docs/OPERATIONS.md). Each can be overridden on the command line or in
 GUNICORN_CMD_ARGS; WEB_CONCURRENCY sets the number of worker processes.
 
 - gevent workers: one process per core serves many connections, each request in a greenlet;
@@ -31,3 +31,13 @@ graceful_timeout = 20
 def post_worker_init(worker):
     gc.collect()
     gc.freeze()
+
+
+def worker_exit(server, worker):
+    # Close the pool's connections while the worker can still do it cleanly (the pool is
+    # shared by the worker's greenlets; each greenlet has its own connection handler).
+    from django.db import connections
+
+    for connection in connections.all():
+        if getattr(connection, "pool", None):
+            connection.close_pool()
