@@ -22,7 +22,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, connections, router
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -53,7 +53,8 @@ def webhook_event_store(*, source: str, event_id: str, payload: dict) -> bool:
     connection = connections[router.db_for_write(WebhookEvent)]
     if not connection.features.supports_ignore_conflicts:
         try:
-            WebhookEvent.objects.create(source=source, event_id=event_id, payload=payload)
+            with transaction.atomic(using=connection.alias):
+                WebhookEvent.objects.create(source=source, event_id=event_id, payload=payload)
         except IntegrityError:
             return False
         return True

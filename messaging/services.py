@@ -289,22 +289,23 @@ DRAIN_EVENTS_MAX = 500
 def webhook_events_drain(*, limit: int = DRAIN_EVENTS_MAX) -> int:
     """Process the RECEIVED events, oldest first, looking again until a look finds none: the
     events whose drain request was coalesced into this one (messaging.ingest) are mostly
-    stored by then. At most `limit` events; when there may be more, another drain is queued.
-    Returns how many events were processed."""
-    processed = 0
-    while processed < limit:
+    stored by then. At most `limit` events, each at most once; when there may be more,
+    another drain is queued. Returns how many events were processed."""
+    done: list[str] = []
+    while len(done) < limit:
         ids = list(
             WebhookEvent.objects.filter(status=WebhookStatus.RECEIVED)
+            .exclude(pk__in=done)
             .order_by("received_at", "pk")
-            .values_list("pk", flat=True)[: min(DRAIN_BATCH, limit - processed)]
+            .values_list("pk", flat=True)[: min(DRAIN_BATCH, limit - len(done))]
         )
         if not ids:
-            return processed
+            return len(done)
         for event_id in ids:
             webhook_event_process(event_id=event_id)
-        processed += len(ids)
+        done += ids
     async_task(DRAIN_TASK)  # the rest, in a job of its own
-    return processed
+    return len(done)
 
 
 def webhook_events_retry(*, event_ids: list[str]) -> int:

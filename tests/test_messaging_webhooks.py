@@ -9,6 +9,7 @@ import json
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django_q.models import OrmQ
 from twilio.request_validator import RequestValidator
@@ -19,6 +20,7 @@ from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from messaging.api import EMPTY_TWIML
 from messaging.choices import WebhookSource, WebhookStatus
+from messaging.ingest import webhook_event_store
 from messaging.models import GmailMailbox, OutboxMessage, WebhookEvent
 from messaging.services import webhook_event_process, webhook_events_drain
 from messaging.tasks import drain_webhook_events
@@ -724,3 +726,25 @@ def test_a_push_url_answers_only_post(client, method):
 
     assert response.status_code == 405
     assert not WebhookEvent.objects.exists()
+
+
+# --- Storing an event once ---------------------------------------------------------------------
+
+
+def test_an_event_is_stored_once_by_one_statement(django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert webhook_event_store(source=WebhookSource.TWILIO, event_id="SM1", payload={"a": 1})
+    assert not webhook_event_store(source=WebhookSource.TWILIO, event_id="SM1", payload={"a": 2})
+
+    event = WebhookEvent.objects.get()
+    assert (event.payload, event.status, event.error) == ({"a": 1}, WebhookStatus.RECEIVED, "")
+    assert event.processed_at is None
+
+
+def test_where_the_database_has_no_insert_ignoring_conflicts_the_orm_stores_it_once(monkeypatch):
+    """MongoDB's case: django-mongodb-backend has no such statement."""
+    monkeypatch.setattr(connection.features, "supports_ignore_conflicts", False)
+
+    assert webhook_event_store(source=WebhookSource.TWILIO, event_id="SM2", payload={"a": 1})
+    assert not webhook_event_store(source=WebhookSource.TWILIO, event_id="SM2", payload={"a": 1})
+    assert WebhookEvent.objects.filter(event_id="SM2").count() == 1
