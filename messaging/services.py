@@ -11,9 +11,9 @@ opt-out confirmation.
 
 Receiving: each webhook stores a WebhookEvent keyed by the provider's id (a redelivery is
 refused by the unique constraint) and answers at once; a drain job processes the stored
-events (messaging.ingest says when it is queued). Processing
-matches the thread to a campaign and runs the agent's reactive path, which records the message
-once per provider id. An unknown thread is kept as an UNMATCHED event for staff.
+events (messaging.ingest says when it is queued). Processing matches the thread to a campaign
+and runs the agent's reactive path, which records the message once per provider id. An
+unknown thread is kept as an UNMATCHED event for staff.
 """
 
 import datetime as dt

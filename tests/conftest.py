@@ -18,8 +18,8 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def one_drain_per_webhook_event(settings):
-    """A webhook event queues its drain at once and the drain does not wait for stragglers
-    (tests of the coalescing set the window themselves)."""
+    """Every stored webhook event queues its own drain: no coalescing window (the tests of the
+    coalescing set one themselves)."""
     from messaging.ingest import webhook_drain_forget
 
     settings.WEBHOOK_DRAIN_COALESCE_SECONDS = 0
