@@ -24,12 +24,9 @@ class AgentSettings:
     llm: str
     openai_api_key: str
     openai_model: str
-    openai_embedding_model: str
     openai_base_url: str
     openai_timeout_seconds: float
     openai_max_retries: int
-    kb_match_threshold: float
-    kb_embedding_threshold: float
     send_window_start: dt.time
     send_window_end: dt.time
     send_window_days: frozenset[int]
@@ -69,13 +66,6 @@ def _days(name: str, default: str) -> frozenset[int]:
     return frozenset(days)
 
 
-def _fraction(name: str, default: float) -> float:
-    value = _get(name, env.float, default)
-    if not 0.0 <= value <= 1.0:
-        raise ImproperlyConfigured(f"{name}: {value} is not between 0 and 1")
-    return value
-
-
 def agent_settings() -> AgentSettings:
     llm = env.str("AGENT_LLM", default="offline").strip().lower()
     if llm not in ("offline", "openai"):
@@ -112,14 +102,9 @@ def agent_settings() -> AgentSettings:
         llm=llm,
         openai_api_key=api_key,
         openai_model=env.str("OPENAI_MODEL", default="gpt-4o-mini").strip(),
-        openai_embedding_model=env.str(
-            "OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small"
-        ).strip(),
         openai_base_url=base_url,
         openai_timeout_seconds=timeout,
         openai_max_retries=retries,
-        kb_match_threshold=_fraction("KB_MATCH_THRESHOLD", 0.5),
-        kb_embedding_threshold=_fraction("KB_EMBEDDING_THRESHOLD", 0.35),
         send_window_start=start,
         send_window_end=end,
         send_window_days=_days("SEND_WINDOW_DAYS", "mon-fri"),

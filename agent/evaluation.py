@@ -28,6 +28,14 @@ class Outcome:
     predicted: str
     article: str
     reason: str
+    articles: tuple[str, ...] = ()  # every article an answer quotes
+
+    @property
+    def grounded(self) -> bool:
+        """An answer quoting the article labelled as the one that answers."""
+        return self.predicted == "ANSWER_QUESTION" and self.case.kb_article in (
+            self.articles or (self.article,)
+        )
 
 
 def load_cases(path: str | Path) -> list[Case]:
@@ -64,7 +72,10 @@ def evaluate(cases: list[Case], kb: KnowledgeBase, brain: Brain) -> list[Outcome
             history=(Turn("clinic", case.outreach),) if case.outreach else (),
         )
         decision = brain.decide(conversation, kb)
-        outcomes.append(Outcome(case, decision.action, decision.article_title, decision.reason))
+        articles = tuple(decision.extra.get("articles", ()))
+        outcomes.append(
+            Outcome(case, decision.action, decision.article_title, decision.reason, articles)
+        )
     return outcomes
 
 
@@ -83,10 +94,9 @@ def report(outcomes: list[Outcome]) -> list[str]:
         precision = pairs[(a, a)] / predicted if predicted else 0.0
         recall = pairs[(a, a)] / actual if actual else 0.0
         lines.append(f"{a:<18} {precision:>9.3f} {recall:>7.3f} {actual:>7}")
-    answered = [o for o in outcomes if o.case.action == o.predicted == "ANSWER_QUESTION"]
-    if answered:
-        right = sum(1 for o in answered if o.article == o.case.kb_article)
-        lines.append(f"answers citing the labelled article: {right}/{len(answered)}")
+    answers = [o for o in outcomes if o.predicted == "ANSWER_QUESTION"]
+    grounded = sum(o.grounded for o in answers)
+    lines.append(f"answer_grounded={grounded}/{len(answers)}")
     short = {a: "".join(w[0] for w in a.split("_")) for a in labels}
     lines.append("")
     lines.append("confusion matrix (rows: labelled, columns: predicted)")

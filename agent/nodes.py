@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from agent import signals
 from agent.brains import Conversation, Decision, Turn, get_brain
 from agent.choices import Action, HandoffReason, MessageKind
 from agent.conf import agent_settings
@@ -19,6 +18,7 @@ from agent.messages import MessageContext, compose, procedure_for
 from agent.policy import proactive_send_time
 from agent.safety import grounded, strip_links
 from agent.state import AgentState
+from agent.text import clean_reply
 from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
 from campaigns.status import IllegalTransition, campaign_move
@@ -26,6 +26,7 @@ from dentalai.choices import Channel
 from messaging.backends import OutgoingMessage, backend_for
 from messaging.services import interaction_send
 from messaging.unsubscribe import unsubscribe_url
+from patients.consent import is_opt_in, is_opt_out
 from patients.models import Patient
 from patients.optout import patient_opt_in, patient_opt_out
 
@@ -220,11 +221,12 @@ def record_incoming(state: AgentState) -> AgentState:
 
 
 def route_incoming(state: AgentState) -> str:
-    campaign, patient, text = state["campaign"], state["patient"], state.get("text", "")
+    campaign, patient = state["campaign"], state["patient"]
+    text = clean_reply(state.get("text", ""))  # the patient's own words, not the quoted footer
     if patient.is_opted_out:
         # Past a STOP the agent says nothing, unless the patient says START.
-        return "opt_in" if signals.is_opt_in(text) else "record_only"
-    if signals.is_opt_out(text):
+        return "opt_in" if is_opt_in(text) else "record_only"
+    if is_opt_out(text):
         return "opt_out"  # always honoured, whoever owns the conversation
     if campaign.status in (S.HANDOFF_REQUIRED, S.RECOVERED):
         return "record_only"  # a person owns it, or it is won: no AI reply
@@ -278,7 +280,6 @@ def classify_intent(state: AgentState) -> AgentState:
 
 def ai_unavailable_decision(conversation: Conversation) -> Decision:
     from agent.brains.offline import sentiment_of, summarize
-    from agent.text import clean_reply
 
     body = clean_reply(conversation.reply)
     sentiment, _ = sentiment_of(body)
@@ -315,9 +316,12 @@ def query_knowledge_base(state: AgentState) -> AgentState:
     """Was the info found? Only an answer drawn from a stored article, with no figure the
     article does not state, goes out; anything else goes to a person."""
     decision = state["decision"]
-    article = KnowledgeBase.from_db().article(decision.article_title)
+    kb = KnowledgeBase.from_db()
+    titles = decision.extra.get("articles") or [decision.article_title]
+    articles = [kb.article(title) for title in titles]
     answer = strip_links(decision.answer)
-    if article is None or not answer or not grounded(answer, article.body):
+    source = " ".join(a.body for a in articles if a is not None)
+    if None in articles or not answer or not grounded(answer, source):
         replaced = _replace(decision, reason=HandoffReason.UNANSWERED_QUESTION, state=state)
         out = _decided(state, replaced)
         out["route"] = "not_found"
@@ -327,7 +331,6 @@ def query_knowledge_base(state: AgentState) -> AgentState:
 
 def _replace(decision: Decision, *, reason: str, state: AgentState) -> Decision:
     from agent.brains.offline import summarize
-    from agent.text import clean_reply
 
     conversation = conversation_for(state)
     return Decision(

@@ -36,3 +36,8 @@ null), and summary: one or two sentences for the clinic's staff on what the pati
 # What the model may give as a handoff reason: every reason but the one we set ourselves when
 # the model fails.
 HANDOFF_REASONS = tuple(r for r in HandoffReason.values if r != HandoffReason.AI_UNAVAILABLE)
+
+# For servers without json_schema output: the schema goes into the system prompt.
+SCHEMA_INSTRUCTIONS = """\
+Answer with one JSON object and nothing else (no prose, no code fence), with exactly these
+fields, matching this JSON Schema: """

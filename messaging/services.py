@@ -37,6 +37,7 @@ from messaging.inbound import TEXT_LIMIT, InboundMessage, inbound_from_twilio
 from messaging.ingest import DRAIN_TASK
 from messaging.models import WebhookEvent
 from messaging.unsubscribe import unsubscribe_url, unsubscribe_url_prefix
+from patients.consent import is_opt_out
 from patients.contact import normalize_phone
 from patients.models import Patient
 from patients.optout import CANCELLED_QUEUED, patient_opt_in, patient_opt_out
@@ -394,7 +395,6 @@ def patient_for_sender(inbound: InboundMessage) -> Patient | None:
 def inbound_handle(inbound: InboundMessage) -> tuple[str, str]:
     """A patient's message → its campaign → the agent's reactive path (which records it once
     per provider id and answers through `interaction_send`). Returns (status, note)."""
-    from agent import signals
     from agent.services import agent_handle_reply
 
     campaign = campaign_for_thread(channel=inbound.channel, thread_id=inbound.thread_id)
@@ -402,7 +402,7 @@ def inbound_handle(inbound: InboundMessage) -> tuple[str, str]:
         note = "No campaign has this thread or number; kept for staff."
         patient = patient_for_sender(inbound)
         # Compliance does not wait for a campaign: a STOP from a known patient is honoured.
-        if patient and (inbound.opt_out_type == "STOP" or signals.is_opt_out(inbound.text)):
+        if patient and (inbound.opt_out_type == "STOP" or is_opt_out(inbound.text)):
             patient_opt_out(patient=patient)
             note += " The patient's opt-out was applied."
         elif patient and patient.is_opted_out and inbound.opt_out_type == "START":

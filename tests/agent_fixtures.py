@@ -37,7 +37,6 @@ def agent_environment(monkeypatch, settings):
         "SEND_WINDOW_DAYS",
         "FOLLOW_UP_INTERVAL_DAYS",
         "HANDOFF_NOTIFY_EMAIL",
-        "KB_MATCH_THRESHOLD",
     ):
         monkeypatch.delenv(name, raising=False)
     settings.CLINIC_TIME_ZONE = "America/New_York"

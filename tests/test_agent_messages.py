@@ -1,9 +1,8 @@
 """What the agent says, and the guards on it: channel limits, only the booking link, figures
-only from the article, and opt-out recognised in its many forms."""
+only from the article."""
 
 import pytest
 
-from agent import signals
 from agent.choices import MessageKind
 from agent.messages import SMS_LIMIT, MessageContext, compose
 from agent.safety import grounded, links_in, strip_links
@@ -77,59 +76,3 @@ def test_grounded_refuses_a_figure_the_article_does_not_state():
     article = "A porcelain crown costs $1,150\u2013$1,450 per tooth without insurance."
     assert grounded("A crown costs $1,150\u2013$1,450 without insurance.", article)
     assert not grounded("A crown costs $999.", article)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "STOP",
-        "stop.",
-        "Stop!!",
-        "STOPALL",
-        "unsubscribe",
-        "END",
-        "QUIT",
-        "CANCEL",
-        "REVOKE",
-        "OPTOUT",
-        "opt out",
-        "STOP thank you",
-        "please stop",
-        "please don't text me anymore",
-        "Don't message me again",
-        "No more messages please",
-        "take me off your list",
-        "Remove me from your mailing list.",
-        "I no longer wish to receive any communications from you.",
-        "Stop emailing me.",
-        "STOP. I found a new dentist.",
-    ],
-)
-def test_opt_out_is_recognised_in_its_many_forms(text):
-    assert signals.is_opt_out(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "No thanks, I'll call you when I'm ready.",
-        "Can I stop by tomorrow?",
-        "I need to cancel my appointment on Friday",
-        "yes",
-        "how do I stop my teeth from hurting?",
-    ],
-)
-def test_other_replies_are_not_taken_for_an_opt_out(text):
-    assert not signals.is_opt_out(text)
-
-
-@pytest.mark.parametrize(
-    "text", ["Hola, quiero una cita", "Mình muốn đặt lịch", "Je voudrais un rendez-vous"]
-)
-def test_replies_in_another_language_are_recognised(text):
-    assert signals.not_english(text)
-
-
-@pytest.mark.parametrize("text", ["yes I want to get it done. lmk", "nah im good", "k", "👍"])
-def test_short_english_replies_are_not_taken_for_another_language(text):
-    assert not signals.not_english(text)

@@ -1,21 +1,38 @@
-"""The offline brain: deterministic, no network.
+"""The offline brain: no network, three layers (SPEC §5.1).
 
-Decision order follows the actions' precedence (OPT_OUT > CLOSE_DECLINED > HANDOFF >
-ANSWER_QUESTION > SEND_BOOKING_LINK): the first that applies wins. Questions are answered only
-when the knowledge base covers them (agent.knowledge); anything else a person must see is a
-handoff. Sentiment comes from VADER.
+1. `agent.rules.screen`: opt-out (`patients.consent`), pain or emergency, prompt injection,
+   not English — decided by rules before any model.
+2. `agent.intent`: a classifier over the reply's sentence embedding says what it wants; below
+   its confidence floor a person decides.
+3. `agent.retrieval`: a question is answered with the knowledge base's own sentences when the
+   answerability check passes, else handed to a person.
 """
 
 import functools
+from collections.abc import Callable
 
-from agent import signals
+import numpy as np
+
 from agent.brains import Conversation, Decision
 from agent.choices import Action, HandoffReason, Sentiment
-from agent.conf import AgentSettings
-from agent.knowledge import KBMatch, KnowledgeBase
-from agent.text import clean_reply, correct_typos, has_letters, normalize, sentences
+from agent.embeddings import embed_queries
+from agent.intent import (
+    BOOK,
+    DECLINE,
+    HANDOFF,
+    OPT_OUT,
+    Model,
+    reply_features,
+    trained_model,
+)
+from agent.knowledge import KnowledgeBase
+from agent.retrieval import Retrieved, answer_text, question_clauses, retrieve
+from agent.rules import screen
+from agent.text import clean_reply, sentences
 
 NAME = "offline"
+# A reply asking this many things at once goes to a person: an answer would be a wall of text.
+MAX_QUESTIONS = 3
 
 
 @functools.cache
@@ -50,98 +67,89 @@ def summarize(conversation: Conversation, body: str, reason: str) -> str:
 class OfflineBrain:
     name = NAME
 
-    def __init__(self, settings: AgentSettings):
-        self.threshold = settings.kb_match_threshold
+    def __init__(
+        self,
+        settings=None,
+        *,
+        model: Model | None = None,
+        embed: Callable[[list[str]], np.ndarray] = embed_queries,
+    ):
+        self.model = model or trained_model()
+        self.embed = embed
 
     def decide(self, conversation: Conversation, kb: KnowledgeBase) -> Decision:
         written = clean_reply(conversation.reply)
         sentiment, _ = sentiment_of(written)
-        # Misspellings put right ("unsubscibe", "insurence"), the clinic's own words kept.
-        body = correct_typos(written, kb.vocabulary)
 
-        def decision(action, intent, confidence, **extra) -> Decision:
-            return Decision(
-                action=action,
-                intent=intent,
-                sentiment=sentiment,
-                confidence=confidence,
-                brain=NAME,
-                **extra,
-            )
+        def decision(action: str, intent: str, confidence: float, **extra) -> Decision:
+            return Decision(action, intent, sentiment, round(confidence, 3), NAME, **extra)
 
         def handoff(reason: str, confidence: float) -> Decision:
-            return decision(
-                Action.HANDOFF,
-                reason,
-                confidence,
-                reason=reason,
-                summary=summarize(conversation, written, reason),
-            )
+            summary = summarize(conversation, written, reason)
+            return decision(Action.HANDOFF, reason, confidence, reason=reason, summary=summary)
 
-        if signals.is_opt_out(body):
-            return decision(Action.OPT_OUT, "opt_out", 0.99)
-        if signals.is_decline(body, here=kb.vocabulary):
-            return decision(Action.CLOSE_DECLINED, "declined", 0.85)
-        if not has_letters(body) and not signals.wants_booking(body):
-            return handoff(HandoffReason.UNCLEAR, 0.4)
-        reasons = signals.handoff_reasons(body, original=written)
-        if reasons:
-            return handoff(reasons[0], 0.8)
+        ruled = screen(written)
+        if ruled:
+            action, reason = ruled
+            return handoff(reason, 1.0) if reason else decision(action, "opt_out", 1.0)
 
-        questions = signals.question_clauses(body)
-        # A question the booking page answers (open times) is a wish to book — also at an
-        # hour the clinic may not keep ("anything Thursday evening?") when its opening times
-        # say it is open then. When they say it is closed then ("do you see patients on
-        # Mondays?"), the article on hours answers.
-        info = [q for q in questions if not self._for_booking_page(q, kb)]
-        if info:
-            match = self._answer(kb, info, body, conversation)
-            if match is None and all(signals.asks_for_times(q) for q in info):
-                # "anything Monday evening?": unless the article on hours says otherwise, the
-                # booking page shows what there is.
-                return decision(Action.SEND_BOOKING_LINK, "booking_request", 0.7)
-            if match is None:
-                return handoff(HandoffReason.UNANSWERED_QUESTION, 0.6)
-            return decision(
-                Action.ANSWER_QUESTION,
-                "question",
-                round(min(0.95, 0.5 + match.coverage / 2), 3),
-                article_title=match.article.title,
-                answer=" ".join(match.sentences),
-            )
-        if questions or signals.wants_booking(body):
-            return decision(Action.SEND_BOOKING_LINK, "booking_request", 0.8)
-        return handoff(HandoffReason.UNCLEAR, 0.4)
+        (vector,) = self.embed([written])
+        features = reply_features(written, vector)
+        probs = self.model.intents(features)
+        intent = max(probs, key=probs.get)
+        confidence = probs[intent]
+        if intent == OPT_OUT:
+            if confidence >= self.model.opt_out_confidence:
+                return decision(Action.OPT_OUT, "opt_out", confidence)
+            # Not sure enough to opt out, sure enough that it is no booking: a person reads it.
+            return handoff(HandoffReason.UNCLEAR, confidence)
+        if confidence < self.model.min_confidence:
+            return handoff(HandoffReason.UNCLEAR, confidence)
+        if intent == DECLINE:
+            return decision(Action.CLOSE_DECLINED, "declined", confidence)
+        if intent == HANDOFF:
+            return handoff(self.model.handoff_reason(features), confidence)
+        if intent == BOOK:
+            return decision(Action.SEND_BOOKING_LINK, "booking_request", confidence)
+        return self._answer(written, vector, kb, confidence, decision, handoff)
 
-    @staticmethod
-    def _for_booking_page(question: str, kb: KnowledgeBase) -> bool:
-        if signals.is_availability_question(question):
-            return kb.open_at(question) is not False
+    def answers(self, text: str, vector: np.ndarray, kb: KnowledgeBase) -> list[Retrieved] | None:
+        """What answers each question the reply asks (a question about open times is for the
+        booking page and needs none); None when one of them has no answer in the knowledge base."""
+        clauses = question_clauses(text)
+        if len(clauses) > MAX_QUESTIONS:
+            return None
+        vectors = [vector] if clauses == [text] else list(self.embed(clauses))
+        found = []
+        for clause, clause_vector in zip(clauses, vectors, strict=True):
+            if len(clauses) > 1:
+                probs = self.model.intents(reply_features(clause, clause_vector))
+                if max(probs, key=probs.get) == BOOK:
+                    continue
+            hit = retrieve(kb, clause, clause_vector, self.model.term_weights)
+            if hit is None or not self.answerable(hit):
+                return None
+            found.append(hit)
+        return found
+
+    def answerable(self, hit: Retrieved) -> bool:
         return (
-            signals.asks_for_times(question)
-            and not signals.is_hours_question(question)
-            and kb.open_at(question) is True
+            hit.kind_given and self.model.answerable(hit.features()) >= self.model.answer_threshold
         )
 
-    def _answer(
-        self, kb: KnowledgeBase, questions: list[str], body: str, conversation: Conversation
-    ) -> KBMatch | None:
-        """One article that answers every question asked, or None: a partly answered message
-        goes to a person."""
-        norm = normalize(body)
-        history = next((t.text for t in reversed(conversation.history) if t.sender == "clinic"), "")
-        matches = []
-        for question in questions:
-            head = norm.split(question, 1)[0]
-            previous = sentences(head)
-            match = kb.answer(
-                question,
-                threshold=self.threshold,
-                before=previous[-1] if previous else "",
-                context=norm.replace(question, " "),
-                history=history,
-            )
-            if match is None or not match.answerable:
-                return None
-            matches.append(match)
-        return max(matches, key=lambda m: m.coverage)
+    def _answer(self, text, vector, kb, confidence, decision, handoff) -> Decision:
+        found = self.answers(text, vector, kb)
+        if found is None:
+            return handoff(HandoffReason.UNANSWERED_QUESTION, confidence)
+        if not found:
+            return decision(Action.SEND_BOOKING_LINK, "booking_request", confidence)
+        quoted = list(dict.fromkeys(answer_text(kb, hit) for hit in found))
+        titles = list(dict.fromkeys(kb.articles[hit.article].title for hit in found))
+        return decision(
+            Action.ANSWER_QUESTION,
+            "question",
+            confidence,
+            article_title=titles[0],
+            answer=" ".join(quoted),
+            extra={"articles": titles},
+        )

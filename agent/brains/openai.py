@@ -1,27 +1,32 @@
 """The OpenAI brain: the openai SDK against OpenAI or any OpenAI-compatible server
-(OPENAI_BASE_URL), with an explicit timeout and bounded retries.
+(OPENAI_BASE_URL: Ollama, vLLM, llama.cpp), with an explicit timeout and bounded retries.
 
-Retrieval is by embeddings (stored on KnowledgeArticle, refreshed when an article's text
-changes); the decision is structured output parsed into a Pydantic model. Whatever goes wrong —
-timeout, 5xx, refusal, unparsable or invalid output — the reply is handed to a person with
-reason `ai_unavailable`; it is never dropped.
+The same layers as the offline brain: the compliance and safety rules first (`agent.rules`, no
+model), then the same local retrieval (`agent.retrieval`) picks the excerpts the model may answer
+from. The decision is structured output; a server that refuses `json_schema` (llama.cpp answers
+422) is asked for `json_object` with the schema in the prompt, and one that refuses that too for
+plain text, parsed tolerantly. Whatever goes wrong — timeout, 5xx, refusal, unparsable or
+invalid output — the reply is handed to a person with reason `ai_unavailable`; it is never
+dropped.
 """
 
 import json
 import logging
-import math
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+import openai
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent import signals
 from agent.brains import Conversation, Decision
 from agent.brains.offline import sentiment_of, summarize
 from agent.choices import Action, HandoffReason
 from agent.conf import AgentSettings
+from agent.embeddings import embed_queries
 from agent.knowledge import Article, KnowledgeBase
-from agent.models import KnowledgeArticle
-from agent.prompts import DECISION_SYSTEM, HANDOFF_REASONS
+from agent.prompts import DECISION_SYSTEM, HANDOFF_REASONS, SCHEMA_INSTRUCTIONS
+from agent.retrieval import question_clauses, retrieve
+from agent.rules import screen
 from agent.safety import cap, grounded, strip_links
 from agent.text import clean_reply
 
@@ -31,6 +36,13 @@ NAME = "openai"
 TOP_ARTICLES = 3
 ANSWER_LIMIT = 600
 SUMMARY_LIMIT = 400
+# How a server is asked for structured output, most structured first.
+JSON_SCHEMA, JSON_OBJECT, PLAIN = "json_schema", "json_object", "plain"
+OUTPUT_MODES = (JSON_SCHEMA, JSON_OBJECT, PLAIN)
+# What a server says when it does not support a response_format.
+_UNSUPPORTED = (400, 422)
+# Server -> the first output mode it accepted: later decisions start there, not with a refusal.
+_accepted_mode: dict[str, str] = {}
 
 
 class AIDecision(BaseModel):
@@ -62,11 +74,9 @@ class OpenAIBrain:
     @property
     def client(self):
         if self._client is None:
-            from openai import OpenAI
-
             if not self.settings.openai_api_key:
                 raise AIUnavailable("OPENAI_API_KEY is not set")
-            self._client = OpenAI(
+            self._client = openai.OpenAI(
                 api_key=self.settings.openai_api_key,
                 base_url=self.settings.openai_base_url or None,
                 timeout=self.settings.openai_timeout_seconds,
@@ -78,17 +88,21 @@ class OpenAIBrain:
 
     def decide(self, conversation: Conversation, kb: KnowledgeBase) -> Decision:
         body = clean_reply(conversation.reply)
-        if signals.is_opt_out(body):
-            # Compliance does not wait for a model.
+        sentiment = sentiment_of(body)[0]
+        ruled = screen(body)
+        if ruled:  # compliance and safety do not wait for a model
+            action, reason = ruled
             return Decision(
-                action=Action.OPT_OUT,
-                intent="opt_out",
-                sentiment=sentiment_of(body)[0],
+                action=action,
+                intent=reason or "opt_out",
+                sentiment=sentiment,
                 confidence=1.0,
                 brain=NAME,
+                reason=reason,
+                summary=summarize(conversation, body, reason) if reason else "",
             )
         try:
-            candidates = self.retrieve(body, kb)
+            candidates = retrieve_articles(body, kb)
             parsed = self._ask(conversation, body, candidates)
             return self._checked(parsed, candidates, conversation, body)
         except Exception as exc:  # any failure is a handoff, never a drop
@@ -96,7 +110,7 @@ class OpenAIBrain:
             return Decision(
                 action=Action.HANDOFF,
                 intent="unknown",
-                sentiment=sentiment_of(body)[0],
+                sentiment=sentiment,
                 confidence=0.0,
                 brain=NAME,
                 reason=HandoffReason.AI_UNAVAILABLE,
@@ -104,51 +118,81 @@ class OpenAIBrain:
                 extra={"error": type(exc).__name__},
             )
 
-    def _ask(
-        self, conversation: Conversation, body: str, candidates: list[tuple[Article, float]]
-    ) -> AIDecision:
-        document = {
-            "clinic": conversation.clinic_name,
-            "patient_first_name": conversation.first_name,
-            "campaign": {
-                "type": conversation.campaign_type,
-                "about": conversation.procedure,
-                "channel": conversation.channel,
+    def _document(self, conversation: Conversation, body: str, candidates: list[Article]) -> str:
+        return json.dumps(
+            {
+                "clinic": conversation.clinic_name,
+                "patient_first_name": conversation.first_name,
+                "campaign": {
+                    "type": conversation.campaign_type,
+                    "about": conversation.procedure,
+                    "channel": conversation.channel,
+                },
+                # Earlier messages without links (tokens) or email signatures (contact details).
+                "conversation": [
+                    {
+                        "from": t.sender,
+                        "text": strip_links(
+                            clean_reply(t.text) if t.sender == "patient" else t.text
+                        ),
+                    }
+                    for t in conversation.history
+                ],
+                "new_patient_message": body,
+                "knowledge_base_excerpts": [{"title": a.title, "text": a.body} for a in candidates],
             },
-            # Earlier messages without links (tokens) or email signatures (contact details).
-            "conversation": [
-                {
-                    "from": t.sender,
-                    "text": strip_links(clean_reply(t.text) if t.sender == "patient" else t.text),
-                }
-                for t in conversation.history
-            ],
-            "new_patient_message": body,
-            "knowledge_base_excerpts": [
-                {"title": article.title, "text": article.body} for article, _ in candidates
-            ],
-        }
-        completion = self.client.chat.completions.parse(
-            model=self.settings.openai_model,
-            messages=[
-                {"role": "system", "content": DECISION_SYSTEM},
-                {"role": "user", "content": json.dumps(document, ensure_ascii=False)},
-            ],
-            response_format=AIDecision,
-            temperature=0,
-            max_completion_tokens=700,
+            ensure_ascii=False,
         )
-        message = completion.choices[0].message
-        if getattr(message, "refusal", None):
-            raise AIUnavailable("refused")
-        if message.parsed is None:
-            raise AIUnavailable("no parsed output")
-        return message.parsed
+
+    def _ask(self, conversation: Conversation, body: str, candidates: list[Article]) -> AIDecision:
+        """The model's decision, in the most structured output mode the server accepts."""
+        document = self._document(conversation, body, candidates)
+        server = self.settings.openai_base_url
+        for mode in OUTPUT_MODES[OUTPUT_MODES.index(_accepted_mode.get(server, JSON_SCHEMA)) :]:
+            try:
+                parsed = self._ask_in(mode, document)
+            except openai.APIStatusError as exc:
+                if exc.status_code in _UNSUPPORTED and mode != PLAIN:
+                    logger.info("openai server refused %s output (%s)", mode, exc.status_code)
+                    continue
+                raise
+            _accepted_mode[server] = mode
+            return parsed
+        raise AIUnavailable("no output mode accepted")
+
+    def _ask_in(self, mode: str, document: str) -> AIDecision:
+        common = {
+            "model": self.settings.openai_model,
+            "temperature": 0,
+            "max_completion_tokens": 700,
+        }
+        if mode == JSON_SCHEMA:
+            messages = [
+                {"role": "system", "content": DECISION_SYSTEM},
+                {"role": "user", "content": document},
+            ]
+            completion = self.client.chat.completions.parse(
+                messages=messages, response_format=AIDecision, **common
+            )
+            message = completion.choices[0].message
+            if getattr(message, "refusal", None):
+                raise AIUnavailable("refused")
+            if message.parsed is None:
+                raise AIUnavailable("no parsed output")
+            return message.parsed
+        schema = json.dumps(AIDecision.model_json_schema())
+        messages = [
+            {"role": "system", "content": f"{DECISION_SYSTEM}\n{SCHEMA_INSTRUCTIONS}{schema}"},
+            {"role": "user", "content": document},
+        ]
+        extra = {"response_format": {"type": "json_object"}} if mode == JSON_OBJECT else {}
+        completion = self.client.chat.completions.create(messages=messages, **common, **extra)
+        return parse_decision(completion.choices[0].message.content or "")
 
     def _checked(
         self,
         parsed: AIDecision,
-        candidates: list[tuple[Article, float]],
+        candidates: list[Article],
         conversation: Conversation,
         body: str,
     ) -> Decision:
@@ -156,93 +200,76 @@ class OpenAIBrain:
         and with no figure the excerpt lacks; no links; lengths capped."""
         confidence = min(1.0, max(0.0, float(parsed.confidence)))
         summary = cap(strip_links(parsed.summary), SUMMARY_LIMIT)
+        common = {"intent": parsed.intent[:40], "sentiment": parsed.sentiment, "brain": NAME}
         if parsed.action == Action.ANSWER_QUESTION:
-            article = next((a for a, _ in candidates if a.title == parsed.kb_article), None)
+            article = next((a for a in candidates if a.title == parsed.kb_article), None)
             answer = cap(strip_links(parsed.answer or ""), ANSWER_LIMIT)
             if article is None or not answer or not grounded(answer, article.body):
                 reason = HandoffReason.UNANSWERED_QUESTION
                 return Decision(
                     action=Action.HANDOFF,
-                    intent=parsed.intent[:40],
-                    sentiment=parsed.sentiment,
                     confidence=confidence,
-                    brain=NAME,
                     reason=reason,
                     summary=summary or summarize(conversation, body, reason),
+                    **common,
                 )
             return Decision(
                 action=Action.ANSWER_QUESTION,
-                intent=parsed.intent[:40],
-                sentiment=parsed.sentiment,
                 confidence=confidence,
-                brain=NAME,
                 article_title=article.title,
                 answer=answer,
+                **common,
             )
         reason = ""
         if parsed.action == Action.HANDOFF:
             reason = parsed.handoff_reason or HandoffReason.UNCLEAR
         return Decision(
             action=parsed.action,
-            intent=parsed.intent[:40],
-            sentiment=parsed.sentiment,
             confidence=confidence,
-            brain=NAME,
             reason=reason,
             summary=(summary or summarize(conversation, body, reason)) if reason else "",
+            **common,
         )
 
-    # --- Retrieval -----------------------------------------------------------------------------
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        response = self.client.embeddings.create(
-            model=self.settings.openai_embedding_model, input=texts
-        )
-        return [item.embedding for item in sorted(response.data, key=lambda d: d.index)]
-
-    def ensure_embeddings(self, kb: KnowledgeBase) -> None:
-        """Embed the articles that have no current embedding; store them when the knowledge
-        base comes from the database."""
-        missing = [i for i in range(len(kb)) if i not in kb.embeddings]
-        if not missing:
-            return
-        vectors = self.embed([f"{kb.articles[i].title}\n{kb.articles[i].body}" for i in missing])
-        for index, vector in zip(missing, vectors, strict=True):
-            kb.embeddings[index] = vector
-            if kb.stored:
-                article = kb.articles[index]
-                KnowledgeArticle.objects.filter(title=article.title, body=article.body).update(
-                    embedding=vector, embedding_source_hash=article.source_hash
-                )
-
-    def retrieve(self, body: str, kb: KnowledgeBase) -> list[tuple[Article, float]]:
-        """The articles most similar to the reply, above KB_EMBEDDING_THRESHOLD."""
-        if not len(kb):
-            return []
-        self.ensure_embeddings(kb)
-        (query,) = self.embed([body])
-        scored = [(kb.articles[i], _cosine(query, kb.embeddings[i])) for i in range(len(kb))]
-        scored.sort(key=lambda pair: pair[1], reverse=True)
-        return [
-            pair
-            for pair in scored[:TOP_ARTICLES]
-            if pair[1] >= self.settings.kb_embedding_threshold
-        ]
+_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
 
 
-def _cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=False))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norm if norm else 0.0
+def parse_decision(text: str) -> AIDecision:
+    """A decision out of free text: the outermost JSON object in it (models wrap it in prose or
+    a ```json fence), checked against the schema. Raises AIUnavailable when there is none."""
+    found = _JSON_OBJECT.search(text or "")
+    if not found:
+        raise AIUnavailable("no JSON object in the output")
+    try:
+        data = json.loads(found.group(0))
+    except ValueError as exc:
+        raise AIUnavailable("output is not JSON") from exc
+    if not isinstance(data, dict):
+        raise AIUnavailable("output is not a JSON object")
+    for key in ("action", "sentiment"):  # small models vary the case of enum values
+        if isinstance(data.get(key), str):
+            data[key] = data[key].strip()
+            data[key] = data[key].upper() if key == "action" else data[key].lower()
+    for key in ("handoff_reason", "kb_article", "answer"):
+        data.setdefault(key, None)
+    data.setdefault("summary", "")
+    data.setdefault("intent", "unknown")
+    try:
+        return AIDecision.model_validate(data)
+    except ValidationError as exc:
+        raise AIUnavailable("output does not match the schema") from exc
 
 
-def kb_refresh_embeddings(brain: OpenAIBrain | None = None) -> int:
-    """Embed every stored article whose text changed since its embedding (import_kb calls this
-    when AGENT_LLM=openai). Returns how many were refreshed."""
-    from agent.brains import get_brain
-
-    brain = brain or get_brain(NAME)
-    kb = KnowledgeBase.from_db()
-    before = len(kb.embeddings)
-    brain.ensure_embeddings(kb)
-    return len(kb.embeddings) - before
+def retrieve_articles(body: str, kb: KnowledgeBase) -> list[Article]:
+    """The articles closest to what the reply asks, by the offline brain's hybrid retrieval: the
+    best one per question, then the next best overall, up to TOP_ARTICLES."""
+    if not kb.passages:
+        return []
+    clauses = question_clauses(body)[:TOP_ARTICLES]
+    picked: list[int] = []
+    for clause, vector in zip(clauses, embed_queries(clauses), strict=True):
+        hit = retrieve(kb, clause, vector)
+        if hit and hit.article not in picked:
+            picked.append(hit.article)
+    return [kb.articles[i] for i in picked[:TOP_ARTICLES]]

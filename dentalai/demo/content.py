@@ -87,7 +87,7 @@ Grace Hannah Harper Hector Imani Isaac Isabella Jacob Jamal Jasmine Javier Jessi
 Joseph Julia Kayla Kenji Kevin Laura Leah Liam Lucas Lucy Malik Maria Marcus Mei Mia Michael
 Naomi Nathan Nicole Noah Olivia Omar Patrick Priya Rachel Rafael Rebecca Ryan Samantha Sofia
 Stephanie Tariq Thomas Valeria Victoria William Xavier Yusuf Zoe
-""".split()  # noqa: SIM905 - a block of names reads better than a column
+""".split()
 
 LAST_NAMES = """
 Abbott Adeyemi Alvarado Anderson Bailey Banerjee Barnes Bell Brennan Brooks Campbell Castillo
@@ -97,7 +97,7 @@ Kelly Kim Kowalski Lambert Larsen Lopez Mahoney Martin Martinez Mendoza Miller M
 Murphy Nakamura Novak Obi O'Brien Ortiz Owens Park Perez Peterson Phillips Price Quinn Ramirez
 Reed Reyes Rivera Roberts Rossi Russo Sanchez Santos Schmidt Shah Sullivan Tanaka Thompson
 Torres Turner Vasquez Walker Wang Washington Watson Williams Wright Yamamoto Young Zhang
-""".split()  # noqa: SIM905 - a block of names reads better than a column
+""".split()
 
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 

@@ -1,6 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from agent.conf import agent_settings
 from agent.knowledge import kb_cache_clear, kb_import_file
 
 
@@ -24,14 +23,3 @@ class Command(BaseCommand):
             f"{clinic or 'Knowledge base'}: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged."
         )
-        if agent_settings().llm == "openai":
-            from agent.brains.openai import kb_refresh_embeddings
-
-            try:
-                refreshed = kb_refresh_embeddings()
-            except Exception as exc:  # the articles are stored; embeddings can follow later
-                self.stderr.write(
-                    f"Embeddings not refreshed ({type(exc).__name__}); made on first use."
-                )
-            else:
-                self.stdout.write(f"Embeddings refreshed: {refreshed}.")

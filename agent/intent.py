@@ -1,0 +1,142 @@
+"""The learned part of the offline brain (SPEC §5.1, layer 2): what a reply wants, from its
+sentence embedding, and whether retrieved sentences answer a question.
+
+Both are logistic regressions trained by `manage.py agent_train` (`agent.training`, with
+scikit-learn) on the corpus under `agent/corpus/`; their weights, already folded with the
+feature scaling, live in `agent/model/brain.npz`, so deciding needs numpy only. Probabilities
+are calibrated by a temperature fitted on held-out clinics.
+"""
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from agent.text import sentences
+
+MODEL_PATH = Path(__file__).parent / "model" / "brain.npz"
+
+# What the classifier tells apart. A question is answered or handed off by the knowledge base.
+OPT_OUT, DECLINE, HANDOFF, QUESTION, BOOK = "opt_out", "decline", "handoff", "question", "book"
+INTENTS = (OPT_OUT, DECLINE, HANDOFF, QUESTION, BOOK)
+
+
+def reply_features(text: str, vector: np.ndarray) -> np.ndarray:
+    """The embedding, and what it does not carry well: is something asked, and how long is it."""
+    asks = float("?" in text)
+    length = min(len(sentences(text)), 8) / 8
+    return np.concatenate([vector, [asks, length]]).astype(np.float32)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A logistic regression: weights (classes x features), bias, class names, temperature."""
+
+    coef: np.ndarray
+    bias: np.ndarray
+    classes: tuple[str, ...]
+    temperature: float = 1.0
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        logits = (np.atleast_2d(features) @ self.coef.T + self.bias) / self.temperature
+        if len(self.classes) == 2 and logits.shape[1] == 1:
+            p = 1 / (1 + np.exp(-logits[:, 0]))
+            return np.stack([1 - p, p], axis=1)
+        return _softmax(logits)
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {
+            f"{prefix}_coef": self.coef,
+            f"{prefix}_bias": self.bias,
+            f"{prefix}_classes": np.array(self.classes),
+            f"{prefix}_temperature": np.array(self.temperature),
+        }
+
+    @classmethod
+    def from_arrays(cls, data, prefix: str) -> "Linear":
+        return cls(
+            coef=data[f"{prefix}_coef"],
+            bias=data[f"{prefix}_bias"],
+            classes=tuple(str(c) for c in data[f"{prefix}_classes"]),
+            temperature=float(data[f"{prefix}_temperature"]),
+        )
+
+
+@dataclass(frozen=True)
+class Model:
+    intent: Linear  # reply features -> INTENTS
+    reason: Linear  # reply features -> handoff reason (for the staff summary)
+    answer: Linear  # retrieval evidence -> (no, yes)
+    min_confidence: float  # below it, a person decides
+    opt_out_confidence: float  # the classifier alone opts out only above this
+    answer_threshold: float
+    corpus_hash: str
+    # How much each term can be what a question is about: low for words patients use for
+    # everything ("week", "daughter"), from the training replies; a term not listed counts 1.
+    term_weights: dict[str, float]
+
+    def intents(self, features: np.ndarray) -> dict[str, float]:
+        probs = self.intent.probabilities(features)[0]
+        return {c: float(p) for c, p in zip(self.intent.classes, probs, strict=True)}
+
+    def handoff_reason(self, features: np.ndarray) -> str:
+        probs = self.reason.probabilities(features)[0]
+        return self.reason.classes[int(np.argmax(probs))]
+
+    def answerable(self, evidence: list[float]) -> float:
+        return float(self.answer.probabilities(np.asarray(evidence, dtype=np.float32))[0, 1])
+
+    def save(self, path: Path = MODEL_PATH) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            **self.intent.to_arrays("intent"),
+            **self.reason.to_arrays("reason"),
+            **self.answer.to_arrays("answer"),
+            "min_confidence": np.array(self.min_confidence),
+            "opt_out_confidence": np.array(self.opt_out_confidence),
+            "answer_threshold": np.array(self.answer_threshold),
+            "corpus_hash": np.array(self.corpus_hash),
+            "term_weight_terms": np.array(sorted(self.term_weights)),
+            "term_weight_values": np.array(
+                [self.term_weights[t] for t in sorted(self.term_weights)]
+            ),
+        }
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, **{k: _f32(v) for k, v in arrays.items()})
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> "Model":
+        with np.load(path, allow_pickle=False) as data:
+            return cls(
+                intent=Linear.from_arrays(data, "intent"),
+                reason=Linear.from_arrays(data, "reason"),
+                answer=Linear.from_arrays(data, "answer"),
+                min_confidence=float(data["min_confidence"]),
+                opt_out_confidence=float(data["opt_out_confidence"]),
+                answer_threshold=float(data["answer_threshold"]),
+                corpus_hash=str(data["corpus_hash"]),
+                term_weights={
+                    str(t): float(w)
+                    for t, w in zip(
+                        data["term_weight_terms"], data["term_weight_values"], strict=True
+                    )
+                },
+            )
+
+
+def _f32(value: np.ndarray) -> np.ndarray:
+    value = np.asarray(value)
+    return value.astype(np.float32) if value.dtype.kind == "f" else value
+
+
+@functools.cache
+def trained_model() -> Model:
+    """The committed model, loaded once per process."""
+    return Model.load()

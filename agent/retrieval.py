@@ -1,0 +1,219 @@
+"""Grounded answers (SPEC §5.1, layer 3): find the knowledge-base sentences closest to a question —
+hybrid retrieval, embeddings and BM25 — and decide whether they answer it.
+
+An answer quotes the article's own sentences; it is sent only when the answerability check
+passes: the sentences must give the kind of thing asked for (a price, a duration, an age, a day;
+rules as data below) and the learned check (`agent.intent.Model.answerable`) must find the
+question's subject covered by them. Otherwise the reply goes to a person: a question about a
+topic the knowledge base does not cover is never answered from a neighbouring one.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.knowledge import KnowledgeBase
+from agent.text import sentences, stem, terms
+
+# BM25 scores are unbounded; s / (s + LEXICAL_HALF) maps them to 0-1, half at this score.
+LEXICAL_HALF = 2.0
+LEXICAL_WEIGHT = 0.15
+ANSWER_SENTENCES = 2
+# A second sentence of the article is quoted only when it is about as close as the first.
+SECOND_SENTENCE_MARGIN = 0.02
+
+# The weight of a term neither the training knowledge bases nor the training replies use.
+UNSEEN_WEIGHT = 0.5
+# A term weighing this much names a thing (a service, a plan), not the chat around it.
+SPECIFIC_WEIGHT = 0.5
+
+# Words that ask but do not say about what ("do you offer …", "I was wondering …"): a question's
+# subject is what remains.
+GENERIC = frozenset(
+    stem(w)
+    for w in """offer offered provide wonder wondering question questions ask asking curious dentist
+    dentists dental office clinic practice anyone someone something guys y'all book booking
+    schedule appointment appointments come see make kind sort info information thing take""".split()
+)
+
+# What a question asks for, and what a sentence must contain to give it. Each: (kind, the
+# question asks it, the sentence gives it).
+ASKS = (
+    (
+        "price",
+        r"\bhow much\b|\bcosts?\b|\bpric(e|es|ing|ed)\b|\bfees?\b|\bcharge\b|\bexpensive\b"
+        r"|\bcheap\b|\$",
+        r"\$\s?\d|\d+\s?(dollars|%)|\bfree\b|\bno (charge|cost)\b|\bat no\b"
+        r"|\bcovered\b|\bincluded\b|\bdiscount|\bwaive",
+    ),
+    (
+        "duration",
+        r"\bhow long\b|\bhow many (minutes|hours|visits|appointments)\b|\btakes? long\b",
+        r"\b\d+\s?(-|to|\u2013)?\s?\d*\s?(minutes?|mins?|hours?|hrs?|weeks?|days?|months?|visits?)\b"
+        r"|\b(an?|one|half an?|two|three|four|two to three) (hour|minute|day|week|month|visit)s?\b"
+        r"|\bsame[- ]day\b|\bsingle visit\b",
+    ),
+    (
+        "age",
+        r"\bhow old\b|\bwhat age\b|\bages?\b|\byears? old\b|\btoo (young|old)\b",
+        r"\bages?\b|\byears? old\b|\b\d+\s?(years?|yrs|months?)\b|\bbirthday\b|\binfants?\b"
+        r"|\btoddlers?\b|\bteens?\b|\bchildren\b|\badults?\b|\bseniors?\b",
+    ),
+    (
+        "holiday",
+        r"\b(christmas|xmas|thanksgiving|easter|new year'?s?|memorial day|labor day"
+        r"|independence day|fourth of july|4th of july|july 4(th)?|veterans day|presidents'? day"
+        r"|martin luther king|mlk|juneteenth|halloween|black friday|holidays?)\b",
+        r"\bholidays?\b|\b(christmas|thanksgiving|easter|new year|memorial day|labor day"
+        r"|independence day|july|veterans day|presidents|martin luther king|juneteenth)\b",
+    ),
+    (
+        "day",
+        r"\b(what|which) days?\b|\bwhen (are|is) (you|the office)\b|\b(open|closed)\b.*\b"
+        r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend)s?\b|\bhours\b",
+        r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekends?|weekdays?|daily"
+        r"|every day)s?\b|\b\d{1,2}(:\d{2})?\s?(am|pm|a\.m\.|p\.m\.)",
+    ),
+)
+_ASKS = tuple((kind, re.compile(asks, re.I), re.compile(gives, re.I)) for kind, asks, gives in ASKS)
+
+_QUESTION_START = re.compile(
+    r"^\W*(what|how|when|where|why|which|who|whats|do|does|did|is|are|can|could|will|would|should"
+    r"|any|anything|wondering|i was wondering|i wonder|curious|tell me|let me know|is there)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """The article closest to a question, the sentences of it that answer best, and the
+    evidence the answerability check weighs."""
+
+    article: int
+    passages: tuple[int, ...]
+    dense: float  # cosine of the best sentence
+    standout: float  # how far above the knowledge base's average sentence it is (z-score)
+    margin: float  # over the best sentence of any other article
+    lexical: float  # BM25 of the best sentence, 0-1
+    coverage: float  # of the question's subject terms, by the article
+    passage_coverage: float  # … by the chosen sentences and the title
+    lead_coverage: float  # … by the first sentence quoted, which gives what is asked
+    kind_given: bool  # a sentence gives what is asked (price, duration, …)
+    title_overlap: bool
+    missing: float  # the weight of the most specific subject term the article never uses
+    agreement: np.ndarray  # question vector x the quoted sentences' vector, per dimension
+
+    def features(self) -> np.ndarray:
+        """What the answerability check weighs: where question and sentences agree in meaning,
+        and the scalar evidence."""
+        return np.concatenate([self.agreement, self.scalars()]).astype(np.float32)
+
+    def scalars(self) -> list[float]:
+        return [
+            self.dense,
+            self.standout / 4,
+            self.margin,
+            self.lexical,
+            self.coverage,
+            self.passage_coverage,
+            self.lead_coverage,
+            float(self.kind_given),
+            float(self.title_overlap),
+            self.missing,
+        ]
+
+
+def question_clauses(text: str) -> list[str]:
+    """The sentences of a reply that ask something; the whole reply when none looks like one."""
+    found = [s for s in sentences(text) if "?" in s or _QUESTION_START.match(s)]
+    return found or [text]
+
+
+def asked_kinds(question: str) -> list[str]:
+    return [kind for kind, asks, _ in _ASKS if asks.search(question)]
+
+
+def subject_terms(question: str) -> list[str]:
+    """The question's content words without the words that ask ("how long", "cost"); words
+    asking about a day are kept, they are what it is about ("open on Saturdays")."""
+    for kind, asks, _ in _ASKS:
+        if kind in ("price", "duration", "age"):
+            question = asks.sub(" ", question)
+    return [t for t in dict.fromkeys(terms(question)) if t not in GENERIC]
+
+
+def retrieve(
+    kb: KnowledgeBase, question: str, vector: np.ndarray, weights: Mapping[str, float] = {}
+) -> Retrieved | None:
+    """The best article for one question (its embedding is `vector`, a query). `weights` say how
+    much each term can be what a question is about (everyday words little; unknown ones 1)."""
+    if not kb.passages:
+        return None
+    subject = subject_terms(question)
+
+    def share(found) -> float:
+        total = sum(weights.get(t, UNSEEN_WEIGHT) for t in subject)
+        return (
+            sum(weights.get(t, UNSEEN_WEIGHT) for t in subject if t in found) / total
+            if total
+            else 0.0
+        )
+
+    dense = kb.matrix @ vector
+    bm25 = kb.bm25_scores(subject)
+    lexical = bm25 / (bm25 + LEXICAL_HALF)
+    score = dense + LEXICAL_WEIGHT * lexical
+    best = int(np.argmax(score))
+    article = kb.passages[best].article
+    start, end = kb.spans[article]
+    others = np.concatenate([dense[:start], dense[end:]])
+    ranked = sorted(range(start, end), key=lambda j: -score[j])
+    # What is asked for (a price, a duration…) must be in the sentence quoted first, and that
+    # sentence must name what it is about: a price of something else is no answer.
+    gives = [g for kind, _, g in _ASKS if kind in asked_kinds(question)]
+    specific = {t for t in subject if weights.get(t, UNSEEN_WEIGHT) >= SPECIFIC_WEIGHT}
+
+    def answers(j: int) -> bool:
+        text = kb.passages[j].text
+        named = not gives or not specific or bool(specific & set(kb.passage_terms[j]))
+        return named and all(g.search(text) for g in gives)
+
+    lead = next((j for j in ranked if answers(j)), None)
+    kind_given = lead is not None
+    lead = ranked[0] if lead is None else lead
+    chosen = [
+        lead,
+        *[
+            j
+            for j in ranked[:ANSWER_SENTENCES]
+            if j != lead and score[j] >= score[lead] - SECOND_SENTENCE_MARGIN
+        ][: ANSWER_SENTENCES - 1],
+    ]
+    title_terms = set(terms(kb.articles[article].title))
+    chosen_terms = set(terms(" ".join(kb.passages[j].text for j in chosen))) | title_terms
+    known = kb.article_terms[article]
+    spread = float(dense.std()) or 1.0
+    return Retrieved(
+        article=article,
+        passages=tuple(sorted(chosen)),
+        dense=float(dense[best]),
+        standout=float((dense[best] - dense.mean()) / spread),
+        margin=float(dense[best] - (others.max() if len(others) else 0.0)),
+        lexical=float(lexical[best]),
+        coverage=share(known),
+        passage_coverage=share(chosen_terms),
+        lead_coverage=share(set(kb.passage_terms[lead])),
+        kind_given=kind_given,
+        title_overlap=bool(title_terms & set(subject)),
+        missing=max(
+            (weights.get(t, UNSEEN_WEIGHT) for t in subject if t not in known), default=0.0
+        ),
+        agreement=vector * kb.matrix[chosen].mean(axis=0),
+    )
+
+
+def answer_text(kb: KnowledgeBase, found: Retrieved) -> str:
+    """The answer: the article's own sentences, in the article's order."""
+    return " ".join(kb.passages[j].text for j in found.passages)

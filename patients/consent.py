@@ -1,0 +1,228 @@
+"""Reading consent out of a patient's own words (SPEC §5, §5.1): is this an opt-out, or a START?
+
+Compliance, not intent: these rules run first in every brain and no model can override them. They
+are data — each rule a pattern with the one-line reason it exists — over text that has been
+folded (lower case, accents and typographic quotes removed, shorthand spelled out), so one rule
+covers "NO ME MANDEN MÁS" and "no me manden mas". The caller passes the patient's own words
+(quoted earlier mail removed): a clinic footer's "reply STOP" is not the patient's.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+# Carrier keywords (CTIA; SPEC §5) and their Spanish counterparts, as the whole message.
+OPT_OUT_KEYWORDS = frozenset(
+    {"stop", "stopall", "stop all", "unsubscribe", "unsub", "end", "quit", "cancel", "revoke"}
+    | {"optout", "opt out", "remove me", "stop it", "stop now", "stop texting", "stop messaging"}
+    | {"baja", "alto", "parar", "para", "cancelar", "basta", "darme de baja", "no mas"}
+)
+# Keywords that stop on their own also inside a longer message ("Not interested, stop.").
+CLAUSE_KEYWORDS = frozenset(
+    {"stop", "stopall", "stop all", "unsubscribe", "optout", "opt out", "remove me", "stop it"}
+    | {"stop now", "stop texting", "stop messaging", "baja", "no mas", "basta"}
+)
+# Long keywords are recognised through a typo or two ("unsubscibe").
+TYPO_TOLERANT = ("unsubscribe",)
+OPT_IN_KEYWORDS = frozenset(
+    {"start", "unstop", "subscribe", "resubscribe", "start again", "opt in"}
+)
+
+# Words that may surround a keyword without changing it ("STOP please", "unsubscribe, thanks").
+_FILLER = frozenset(
+    """please pls plz thanks thank you thx ty now ok okay sorry asap already again por favor
+    gracias ya""".split()
+)
+
+_SHORTHAND = {"u": "you", "ur": "your", "pls": "please", "plz": "please", "msgs": "messages"}
+_SHORTHAND |= {"txt": "text", "txts": "texts", "txting": "texting", "msg": "message", "em": "them"}
+_SHORTHAND |= {"dont": "don't", "wont": "won't", "cant": "can't", "im": "i'm", "n": "and"}
+
+_CONTACT_VERB = (
+    r"(text|txt|messag|email|e-mail|mail|contact|call|writ|send|spam|bother|reach|ping)\w*"
+)
+_MESSAGES = (
+    r"(texts?|messages?|emails?|e-mails?|mails?|reminders?|notifications?|sms|these|this|them)"
+)
+_LIST = r"(list|lists|mailing|database|system|records|contacts?|texts?|messages?|emails?)"
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: re.Pattern
+    reason: str
+
+
+def _rules(*pairs: tuple[str, str]) -> tuple[Rule, ...]:
+    return tuple(Rule(re.compile(p), reason) for p, reason in pairs)
+
+
+OPT_OUT_RULES = _rules(
+    (rf"\b(stop|quit|cease|end)\s+(all\s+)?(the\s+)?{_CONTACT_VERB}", "stop + contacting me"),
+    (
+        rf"\b(stop|quit|end)\s+(all\s+)?(the|these|those|your|this|with the)\s+{_MESSAGES}",
+        "stop these",
+    ),
+    (
+        rf"\b(don't|do not|never|please don't)\s+(ever\s+)?{_CONTACT_VERB}\s+(me|us|this|my"
+        rf"|again)\b",
+        "don't text me",
+    ),
+    (
+        rf"\b(remove|take|delete|erase|drop|unsubscribe|scratch)\s+(me|us|my|our|this)\b.{{0,30}}"
+        rf"\b(off|from|out of)\s+(of\s+)?(your|the|this|ur|all)?\s*(\w+\s+)?{_LIST}",
+        "take me off your list",
+    ),
+    (
+        r"\b(off|out of)\s+(of\s+)?(your|the|this|ur|all|these|that|ya)\s+(\w+\s+)?(?<!wait )"
+        r"(list|lists|mailing|database|system)\b",
+        "off your list",
+    ),
+    (
+        r"\b(lose|delete|erase|remove|forget)\s+(my|our|this)\s+(number|email|e-mail|address|info"
+        r"|information|contact)",
+        "lose my number",
+    ),
+    (rf"\bno (more|further)\s+(\w+\s+)?{_MESSAGES}", "no more texts"),
+    (r"\b(unsubscribe|opt me out|opt out|opt-out|optout)\b", "unsubscribe / opt out"),
+    (
+        r"\b(never|didn't|did not)\s+(signed?|sign) up\b|\bnever (subscribed|opted in|agreed)\b",
+        "never signed up",
+    ),
+    (rf"\b(refrain|desist|abstain)\s+from\s+{_CONTACT_VERB}", "refrain from contacting"),
+    (r"\bleave (me|us) alone\b", "leave me alone"),
+    (
+        rf"\b(don't|do not|no longer|not)\s+(want|wish|need|like)\s+(to\s+(get"
+        rf"|receive)\s+)?(any\s+)?"
+        rf"(more\s+)?(of\s+)?(these|your|the|any)\s+{_MESSAGES}",
+        "don't want these messages",
+    ),
+    (
+        rf"\b(prefer|rather)\s+not\s+(to\s+)?(get|receive|be)\s+(\w+\s+){{0,2}}{_MESSAGES}",
+        "prefer not to get texts",
+    ),
+    (
+        r"\b(no longer|not)\s+(wish|want)\s+to\s+be\s+(contacted|texted|emailed|messaged)",
+        "no longer wish to be contacted",
+    ),
+    (
+        rf"\b(enough|sick|tired)\s+(of|with)\s+(the|these|your|all)\s+(\w+\s+)?{_MESSAGES}",
+        "enough with the texts",
+    ),
+    (
+        rf"\bhow (do|can) (i|we) (unsubscribe|opt out|get off (your|the|this) list"
+        rf"|stop (getting|receiving"
+        rf"|{_MESSAGES}|the {_MESSAGES}))",
+        "how do I stop these",
+    ),
+    (r"^\W*(stop|unsubscribe|quit)\W*([.!,;\n-]|$)", "STOP opening the message"),
+    # Spanish (folded: no accents).
+    (
+        r"\bno (me|nos|le|les) (manden|mande|mandes|envien|envie|escriban|escriba|contacten"
+        r"|contacte"
+        r"|llamen|molesten|marquen|textee?n)\b",
+        "no me manden",
+    ),
+    (
+        r"\bya no (quiero|queremos|deseo|deseamos|necesito)\b.{0,25}\b(mensajes?|textos?|correos?"
+        r"|recibir|informacion|llamadas?)",
+        "ya no quiero recibir",
+    ),
+    (
+        r"\b(dejen|deje|dejes|paren|pare) de (mandar|enviar|escribir|contactar|molestar|llamar"
+        r"|textear)",
+        "dejen de mandar",
+    ),
+    (
+        r"\b(borren|borrenme|quitenme|saquenme|eliminenme|eliminen|quiten|saquen)\b.{0,20}"
+        r"\b(lista|numero|correo|sistema|me)\b|\b(borrenme|quitenme|saquenme|eliminenme)\b",
+        "borrenme de su lista",
+    ),
+    (r"\b(dar|darme|darnos|den) de baja\b", "darme de baja"),
+    (
+        r"\bno (quiero|queremos|deseo) (recibir )?(mas )?(mensajes|textos|correos|llamadas)",
+        "no quiero mensajes",
+    ),
+    (r"\bno mas (mensajes|textos|correos|llamadas)\b", "no más mensajes"),
+)
+
+# Requests to keep (or not mind) the messages: cut out before the rules read the text, so "don't
+# stop reminding me" and "no need to stop the texts" are not opt-outs.
+KEEP_MESSAGING = _rules(
+    (
+        r"\b(don't|do not|dont|never|no need to|not asking you to|didn't mean)\s+(ever\s+)?"
+        r"(stop|quit|unsubscribe|remove)\b[\w\s']{0,30}",
+        "don't stop",
+    ),
+    (r"\b(keep|continue)\s+(texting|messaging|emailing|sending|reminding)\b", "keep texting me"),
+    (
+        r"\b(the|my|it|this|pain|bleeding|swelling|ache|throbbing)\s+(won't|doesn't|will not"
+        r"|does not|"
+        r"didn't|can't|wont)\s+stop\b",
+        "the pain won't stop",
+    ),
+    (r"\bstop (by|in|over|at)\b", "stop by the office"),
+    (
+        r"\b(cancel|remove|take)\s+(me\s+|us\s+)?((off|from|out of)\s+)?(my|our|the|his|her"
+        r"|their)\s+"
+        r"(\w+\s+){0,2}"
+        r"(appointment|appt|visit|cleaning|booking|wait ?list|waiting list|slot)",
+        "cancel my visit",
+    ),
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, plain quotes, shorthand spelled out, spaces collapsed."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").lower()
+    text = re.sub(r"\b[a-z](?:\s[a-z]){2,}\b", lambda m: m.group(0).replace(" ", ""), text)
+    text = re.sub(r"[a-z']+", lambda m: _SHORTHAND.get(m.group(0), m.group(0)), text)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def _bare(folded: str) -> str:
+    """The message as words, without filler: "STOP!!! thanks" → "stop"."""
+    tokens = re.findall(r"[a-z]+(?:-[a-z]+)?", folded)
+    kept = [t for t in tokens if t not in _FILLER and t != "you"]
+    while len(kept) > 1 and kept[0] == kept[-1] and len(set(kept)) == 1:
+        kept = kept[:1]  # "stop stop stop"
+    return " ".join(kept).replace("-", " ")
+
+
+def opt_out_reason(text: str) -> str:
+    """Why the patient's words are an opt-out (a rule's reason), or "" when they are not."""
+    folded = fold(text)
+    if _bare(folded) in OPT_OUT_KEYWORDS:
+        return "carrier keyword"
+    clauses = [_bare(c) for c in re.split(r"[.!?,;:\n()]+|\s-\s", folded)]
+    if any(c in CLAUSE_KEYWORDS for c in clauses):
+        return "a keyword as a clause of its own"
+    if any(_misspelt_keyword(w) for w in re.findall(r"[a-z]{8,}", folded)):
+        return "a misspelt keyword"
+    for rule in KEEP_MESSAGING:
+        folded = rule.pattern.sub(" ", folded)
+    for rule in OPT_OUT_RULES:
+        if rule.pattern.search(folded):
+            return rule.reason
+    return ""
+
+
+def _misspelt_keyword(word: str) -> bool:
+    # The first two letters must match: "subscribe" is two edits from "unsubscribe" too.
+    return any(
+        word[:2] == k[:2] and Levenshtein.distance(word, k, score_cutoff=2) <= 2
+        for k in TYPO_TOLERANT
+    )
+
+
+def is_opt_out(text: str) -> bool:
+    return bool(opt_out_reason(text))
+
+
+def is_opt_in(text: str) -> bool:
+    """START and its siblings as the whole message."""
+    return _bare(fold(text)) in OPT_IN_KEYWORDS
