@@ -21,6 +21,8 @@ from agent.text import sentences, stem, terms
 LEXICAL_HALF = 2.0
 LEXICAL_WEIGHT = 0.15
 ANSWER_SENTENCES = 2
+# Articles weighed as the answer to a question: the nearest is not always the one that answers.
+CANDIDATES = 3
 # A second sentence of the article is quoted only when it is about as close as the first.
 SECOND_SENTENCE_MARGIN = 0.02
 
@@ -146,11 +148,12 @@ def subject_terms(question: str) -> list[str]:
 
 def retrieve(
     kb: KnowledgeBase, question: str, vector: np.ndarray, weights: Mapping[str, float] = {}
-) -> Retrieved | None:
-    """The best article for one question (its embedding is `vector`, a query). `weights` say how
-    much each term can be what a question is about (everyday words little; unknown ones 1)."""
+) -> list[Retrieved]:
+    """The articles closest to one question (its embedding is `vector`, a query), best first,
+    each with the evidence of whether it answers. `weights` say how much each term can be what
+    a question is about (everyday words little; a term never seen UNSEEN_WEIGHT)."""
     if not kb.passages:
-        return None
+        return []
     subject = subject_terms(question)
 
     def share(found) -> float:
@@ -165,7 +168,15 @@ def retrieve(
     bm25 = kb.bm25_scores(subject)
     lexical = bm25 / (bm25 + LEXICAL_HALF)
     score = dense + LEXICAL_WEIGHT * lexical
-    best = int(np.argmax(score))
+    by_article = [(max(range(a, b), key=lambda j: score[j])) for a, b in kb.spans if b > a]
+    by_article.sort(key=lambda j: -score[j])
+    return [
+        _evidence(kb, question, vector, weights, subject, share, dense, lexical, score, best)
+        for best in by_article[:CANDIDATES]
+    ]
+
+
+def _evidence(kb, question, vector, weights, subject, share, dense, lexical, score, best):
     article = kb.passages[best].article
     start, end = kb.spans[article]
     others = np.concatenate([dense[:start], dense[end:]])

@@ -5,8 +5,9 @@ core, <= 150 MB added to a process's resident size and <= 2 s to its first decis
 
 Each round runs in a fresh process pinned to one core (taskset, OMP_NUM_THREADS=1) so the
 model's load counts as it does in a gunicorn or qcluster worker. The knowledge base's sentence
-vectors are made beforehand, as `import_kb` stores them, so the first decision pays for loading
-the model and the classifier, not for embedding the clinic's articles. Replies: every reply of
+vectors are made beforehand, as `import_kb` stores them, so the first decisions pay for loading
+the model, the classifier and the language detector, not for embedding the clinic's articles
+("first decision" is the time to the end of the third, one through each layer). Replies: every reply of
 the training corpus (what they are labelled does not matter here), decided one at a time.
 """
 
@@ -23,6 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dentalai.settings")
+
+
+# The first decisions of a worker: a question (embedding, classifier, retrieval), a reply in
+# Spanish (the language detector) and an opt-out (the rules alone).
+FIRST_REPLIES = (
+    "Do you take Delta Dental? We'd like to book cleanings for the kids.",
+    "Hola, quisiera una cita para mi mamá la próxima semana",
+    "STOP",
+)
 
 
 def rss_mb() -> float:
@@ -51,7 +61,8 @@ def child(kb_path: str, vectors_path: str) -> dict:
     start = time.perf_counter()
     brain = get_brain("offline")
     kb = KnowledgeBase(articles, clinic_name=clinic, vectors=vectors)
-    brain.decide(Conversation(reply="yes please, book me"), kb)
+    for reply in FIRST_REPLIES:  # one through each layer: every lazy load is paid here
+        brain.decide(Conversation(reply=reply), kb)
     first = time.perf_counter() - start
     after_first = rss_mb()
 

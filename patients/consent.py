@@ -46,7 +46,10 @@ _CONTACT_VERB = (
 _MESSAGES = (
     r"(texts?|messages?|emails?|e-mails?|mails?|reminders?|notifications?|sms|these|this|them)"
 )
-_LIST = r"(list|lists|mailing|database|system|records|contacts?|texts?|messages?|emails?)"
+_LIST = (
+    r"(list|lists|mailing|mailings|database|system|records|contacts?|texts?|messages?|emails?"
+    r"|communications?|correspondence|outreach)"
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,9 @@ OPT_OUT_RULES = _rules(
         "don't text me",
     ),
     (
-        rf"\b(remove|take|delete|erase|drop|unsubscribe|scratch)\s+(me|us|my|our|this)\b.{{0,30}}"
-        rf"\b(off|from|out of)\s+(of\s+)?(your|the|this|ur|all)?\s*(\w+\s+)?{_LIST}",
+        rf"\b(remove|take|delete|erase|drop|unsubscribe|scratch)\s+((both|all|each) of\s+)?"
+        rf"(me|us|my|our|this)\b.{{0,30}}"
+        rf"\b(off|from|out of)\s+(of\s+)?(your|the|this|ur|all)?\s*(\w+\s+){{0,2}}{_LIST}",
         "take me off your list",
     ),
     (
@@ -118,6 +122,8 @@ OPT_OUT_RULES = _rules(
         "how do I stop these",
     ),
     (r"^\W*(stop|unsubscribe|quit)\W*([.!,;\n-]|$)", "STOP opening the message"),
+    (r"\bstop\W+stop\b", "STOP STOP"),
+    (r"\btake (me|us) off\W*$", "take me off"),
     # Spanish (folded: no accents).
     (
         r"\bno (me|nos|le|les) (manden|mande|mandes|envien|envie|escriban|escriba|contacten"
@@ -146,6 +152,26 @@ OPT_OUT_RULES = _rules(
         "no quiero mensajes",
     ),
     (r"\bno mas (mensajes|textos|correos|llamadas)\b", "no más mensajes"),
+    (
+        r"\bno (volver|vuelvan|vuelva) a (contactar|escribir|mandar|enviar|llamar|textear)\w*",
+        "no vuelvan a contactarme",
+    ),
+    # Other languages US patients write in (folded): a STOP is a STOP in any of them.
+    (
+        r"\b(pare|parem|parar) de (me )?(mandar|enviar)\b|\bnao (me )?(mandem|envie|enviem)\b",
+        "Portuguese: pare de me mandar",
+    ),
+    (r"\b(arretez|arrete|cessez) de (m'|me )?(envoyer|ecrire|contacter)", "French: arrêtez"),
+    (
+        r"\bđung (nhan tin|gui tin|lien lac)|\bkhong (muon )?nhan tin nua",
+        "Vietnamese: đừng nhắn tin",
+    ),
+    (r"不要再?(给我)?发|别再?(给我)?发|停止发送|取消订阅", "Chinese: 不要再发"),
+    (r"그만\s?(보내|연락)|수신\s?거부", "Korean: 그만 보내"),
+    (
+        r"\bhuwag (na )?(po )?(kayong |nyo )?(mag-?message|mag-?text|i-?text|magtext)",
+        "Tagalog: huwag",
+    ),
 )
 
 # Requests to keep (or not mind) the messages: cut out before the rules read the text, so "don't
@@ -165,6 +191,10 @@ KEEP_MESSAGING = _rules(
     ),
     (r"\bstop (by|in|over|at)\b", "stop by the office"),
     (
+        r"\b(it|that|the pain|pain|this)\s+(has\s+|finally\s+)?(quit|stopped)\b\s*\w*",
+        "it quit hurting",
+    ),
+    (
         r"\b(cancel|remove|take)\s+(me\s+|us\s+)?((off|from|out of)\s+)?(my|our|the|his|her"
         r"|their)\s+"
         r"(\w+\s+){0,2}"
@@ -177,7 +207,8 @@ KEEP_MESSAGING = _rules(
 def fold(text: str) -> str:
     """Lower case, no accents, plain quotes, shorthand spelled out, spaces collapsed."""
     text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    # Accents off, then composed again (Hangul syllables decompose into letters under NFKD).
+    text = unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
     text = text.replace("\u2019", "'").replace("\u2018", "'").lower()
     text = re.sub(r"\b[a-z](?:\s[a-z]){2,}\b", lambda m: m.group(0).replace(" ", ""), text)
     text = re.sub(r"[a-z']+", lambda m: _SHORTHAND.get(m.group(0), m.group(0)), text)
@@ -201,7 +232,7 @@ def opt_out_reason(text: str) -> str:
     clauses = [_bare(c) for c in re.split(r"[.!?,;:\n()]+|\s-\s", folded)]
     if any(c in CLAUSE_KEYWORDS for c in clauses):
         return "a keyword as a clause of its own"
-    if any(_misspelt_keyword(w) for w in re.findall(r"[a-z]{8,}", folded)):
+    if any(len(c.split()) <= 2 and any(map(_misspelt_keyword, c.split())) for c in clauses):
         return "a misspelt keyword"
     for rule in KEEP_MESSAGING:
         folded = rule.pattern.sub(" ", folded)

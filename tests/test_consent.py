@@ -112,3 +112,32 @@ def test_a_start_inside_a_sentence_is_not_an_opt_in():
 def test_asking_off_the_list_is_an_opt_out_but_not_off_a_waitlist(text):
     assert is_opt_out(text)
     assert not is_opt_out("I want off the wait list for Friday, I found a time")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Favor de no volver a contactarme.",
+        "pare de me mandar mensagens, obrigado",
+        "Arrêtez de m'envoyer des textos",
+        "Xin đừng nhắn tin cho tôi nữa",
+        "请不要再给我发短信了",
+        "문자 그만 보내주세요",
+        "STOP STOP how many times",
+        "enough texts, take me off",
+        "Please remove both of us from your mailing and texting lists.",
+    ],
+)
+def test_a_stop_in_other_words_and_languages_is_still_a_stop(text):
+    assert is_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "it quit bothering me so I'll skip the filling",
+        "We unsubscribed from my old plan at work, now we have MetLife",
+    ],
+)
+def test_the_words_of_a_stop_about_something_else_are_not_one(text):
+    assert not is_opt_out(text)

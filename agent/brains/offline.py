@@ -126,16 +126,19 @@ class OfflineBrain:
                 probs = self.model.intents(reply_features(clause, clause_vector))
                 if max(probs, key=probs.get) == BOOK:
                     continue
-            hit = retrieve(kb, clause, clause_vector, self.model.term_weights)
-            if hit is None or not self.answerable(hit):
+            hit = self.best_answer(retrieve(kb, clause, clause_vector, self.model.term_weights))
+            if hit is None:
                 return None
             found.append(hit)
         return found
 
-    def answerable(self, hit: Retrieved) -> bool:
-        return (
-            hit.kind_given and self.model.answerable(hit.features()) >= self.model.answer_threshold
-        )
+    def best_answer(self, candidates: list[Retrieved]) -> Retrieved | None:
+        """The candidate article most likely to answer, if it is likely enough."""
+        scored = [(self.model.answerable(h.features()), h) for h in candidates if h.kind_given]
+        if not scored:
+            return None
+        p, hit = max(scored, key=lambda pair: pair[0])
+        return hit if p >= self.model.answer_threshold else None
 
     def _answer(self, text, vector, kb, confidence, decision, handoff) -> Decision:
         found = self.answers(text, vector, kb)

@@ -268,8 +268,10 @@ def retrieve_articles(body: str, kb: KnowledgeBase) -> list[Article]:
         return []
     clauses = question_clauses(body)[:TOP_ARTICLES]
     picked: list[int] = []
-    for clause, vector in zip(clauses, embed_queries(clauses), strict=True):
-        hit = retrieve(kb, clause, vector)
-        if hit and hit.article not in picked:
-            picked.append(hit.article)
+    vectors = embed_queries(clauses)
+    ranked = [retrieve(kb, c, v) for c, v in zip(clauses, vectors, strict=True)]
+    for rank in range(TOP_ARTICLES):  # the best of each question first, then the runners-up
+        for hits in ranked:
+            if rank < len(hits) and hits[rank].article not in picked:
+                picked.append(hits[rank].article)
     return [kb.articles[i] for i in picked[:TOP_ARTICLES]]
