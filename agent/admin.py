@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from agent.knowledge import article_hash
 from agent.models import KnowledgeArticle
 
 
@@ -20,6 +21,6 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
     def excerpt(self, obj):
         return obj.body if len(obj.body) <= 100 else f"{obj.body[:99]}…"
 
-    @admin.display(boolean=True, description="embedding stored")
+    @admin.display(boolean=True, description="sentence vectors up to date")
     def embedded(self, obj):
-        return bool(obj.embedding_source_hash)
+        return obj.embedding_source_hash == article_hash(obj.title, obj.body)

@@ -9,7 +9,7 @@ class KnowledgeArticle(ObjectIdModel):
 
     title = models.CharField(max_length=200, unique=True)
     body = models.TextField()
-    # Filled by the OpenAI brain (embedding model output), refreshed when the text changes.
+    # One vector per sentence from the local model (agent.knowledge), remade when the text changes.
     embedding = models.JSONField(null=True, blank=True, editable=False)
     embedding_source_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -57,15 +57,17 @@ class Example:
 
 
 def load_corpus(directory: Path = CORPUS_DIR) -> tuple[list[Example], dict[str, str]]:
-    """The labelled replies and each clinic's knowledge base (Markdown text)."""
+    """The labelled replies (any `*.jsonl`, each row naming its clinic) and each clinic's
+    knowledge base (`<clinic>_kb.md`, Markdown text)."""
     examples, kbs = [], {}
     for path in sorted(directory.glob("*.jsonl")):
-        clinic = path.stem
-        kbs[clinic] = (directory / f"{clinic}_kb.md").read_text(encoding="utf-8")
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             row = json.loads(line)
+            clinic = row["clinic"]
+            if clinic not in kbs:
+                kbs[clinic] = (directory / f"{clinic}_kb.md").read_text(encoding="utf-8")
             case = Case(
                 id=row["id"],
                 channel=row["channel"],

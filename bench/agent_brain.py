@@ -7,8 +7,9 @@ Each round runs in a fresh process pinned to one core (taskset, OMP_NUM_THREADS=
 model's load counts as it does in a gunicorn or qcluster worker. The knowledge base's sentence
 vectors are made beforehand, as `import_kb` stores them, so the first decisions pay for loading
 the model, the classifier and the language detector, not for embedding the clinic's articles
-("first decision" is the time to the end of the third, one through each layer). Replies: every reply of
-the training corpus (what they are labelled does not matter here), decided one at a time.
+("first decision" is the time to the end of the third, one through each layer). Replies: every
+reply of the training corpus (what they are labelled does not matter here), decided one at a
+time.
 """
 
 import argparse
