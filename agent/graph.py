@@ -20,7 +20,7 @@ from functools import cache
 
 from langgraph.graph import END, START, StateGraph
 
-from agent import nodes
+from agent import nodes, proactive
 from agent.choices import Action
 from agent.state import AgentState
 
@@ -32,10 +32,10 @@ def build_graph():
     graph = StateGraph(AgentState)
     for node in (
         nodes.load_state,
-        nodes.check_follow_up,
-        nodes.mark_unresponsive,
-        nodes.defer_follow_up,
-        nodes.generate_follow_up,
+        proactive.check_follow_up,
+        proactive.mark_unresponsive,
+        proactive.defer_follow_up,
+        proactive.generate_follow_up,
         nodes.record_incoming,
         nodes.record_only,
         nodes.mark_re_engaged,

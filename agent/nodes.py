@@ -7,23 +7,21 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from agent.brains import Conversation, Decision, Turn, get_brain
 from agent.choices import Action, HandoffReason, MessageKind
-from agent.conf import agent_settings
+from agent.handoff import handoff_decision, notify_staff_of_handoff
 from agent.knowledge import KnowledgeBase
 from agent.messages import MessageContext, compose, procedure_for
-from agent.policy import proactive_send_time
 from agent.safety import grounded, strip_links
 from agent.state import AgentState
 from agent.text import clean_reply
+from appointments.booking_links import booking_link_url
 from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
 from campaigns.status import IllegalTransition, campaign_move
 from dentalai.choices import Channel
-from messaging.backends import OutgoingMessage, backend_for
 from messaging.services import interaction_send
 from messaging.unsubscribe import unsubscribe_url
 from patients.consent import is_opt_in, is_opt_out
@@ -56,13 +54,7 @@ def _to_send(
 def _booking_link(campaign: Campaign, now: dt.datetime) -> str:
     """The campaign's signed booking link, recorded on the campaign with status FORM_SENT (a
     submitted form stays FORM_SUBMITTED)."""
-    try:
-        from appointments.booking_links import booking_link_url
-    except ImportError:  # the booking app not deployed yet: the plain booking page
-        logger.warning("booking links unavailable; campaign %s gets the plain page", campaign.pk)
-        url = f"{settings.SITE_URL}/book/"
-    else:
-        url = booking_link_url(campaign)
+    url = booking_link_url(campaign)
     Campaign.objects.filter(pk=campaign.pk).update(booking_link=url, updated_at=now)
     Campaign.objects.filter(
         pk=campaign.pk, booking_status__in=["", BookingStatus.FORM_SENT]
@@ -125,67 +117,6 @@ def load_state(state: AgentState) -> AgentState:
 
 def by_route(state: AgentState) -> str:
     return state.get("route", "end")
-
-
-# --- Proactive path ------------------------------------------------------------------------------
-
-
-def check_follow_up(state: AgentState) -> AgentState:
-    """Is it time for a follow-up, and may one go now? Max attempts reached → unresponsive;
-    outside the send window or over the caps → deferred; else the next message."""
-    campaign, patient, now = state["campaign"], state["patient"], state["now"]
-    if campaign.status != S.ATTEMPTING_RECOVERY or patient.is_opted_out:
-        return {"route": "end", "outcome": "not_attempting"}
-    if campaign.next_attempt_at and campaign.next_attempt_at > now:
-        return {"route": "end", "outcome": "not_due"}
-    if campaign.attempts_made >= campaign.max_attempts:
-        return {"route": "max_attempts"}
-    when = proactive_send_time(patient.pk, now, agent_settings())
-    if when > now:
-        return {"route": "defer", "defer_until": when}
-    return {"route": "follow_up"}
-
-
-def mark_unresponsive(state: AgentState) -> AgentState:
-    """RECOVERY_FAILED (the seed's RECOVERY_UNRESPONSIVE); nothing is sent."""
-    campaign, now = state["campaign"], state["now"]
-    moved = campaign_move(campaign, S.RECOVERY_FAILED, now=now, next_attempt_at=None)
-    return {"outcome": "max_attempts" if moved else "changed_meanwhile", "route": "record"}
-
-
-def defer_follow_up(state: AgentState) -> AgentState:
-    campaign, when = state["campaign"], state["defer_until"]
-    Campaign.objects.filter(
-        pk=campaign.pk,
-        status=S.ATTEMPTING_RECOVERY,
-        attempts_made=campaign.attempts_made,
-        next_attempt_at=campaign.next_attempt_at,
-    ).update(next_attempt_at=when, updated_at=state["now"])
-    logger.info("follow-up deferred: campaign %s until %s", campaign.pk, when.isoformat())
-    return {"outcome": "deferred", "route": "end"}
-
-
-def generate_follow_up(state: AgentState) -> AgentState:
-    """Claim the attempt (a conditional update: of two workers, one wins), then write it."""
-    campaign, now = state["campaign"], state["now"]
-    interval = agent_settings().follow_up_interval
-    claimed = Campaign.objects.filter(
-        pk=campaign.pk,
-        status=S.ATTEMPTING_RECOVERY,
-        attempts_made=campaign.attempts_made,
-        next_attempt_at=campaign.next_attempt_at,
-    ).update(
-        attempts_made=campaign.attempts_made + 1,
-        next_attempt_at=now + interval,
-        updated_at=now,
-    )
-    if not claimed:
-        return {"outcome": "claimed_elsewhere", "route": "end"}
-    kind = MessageKind.OUTREACH if campaign.attempts_made == 0 else MessageKind.FOLLOW_UP
-    text = compose(kind, _context(state))
-    campaign.attempts_made += 1
-    campaign.next_attempt_at = now + interval
-    return _to_send(kind, text, expected_status=S.ATTEMPTING_RECOVERY)
 
 
 # --- Reactive path -------------------------------------------------------------------------------
@@ -274,24 +205,8 @@ def classify_intent(state: AgentState) -> AgentState:
         decision = get_brain().decide(conversation, kb)
     except Exception:  # whatever broke, a person takes over
         logger.exception("brain failed: campaign %s", state["campaign"].pk)
-        decision = ai_unavailable_decision(conversation)
+        decision = handoff_decision(conversation, reason=HandoffReason.AI_UNAVAILABLE)
     return _decided(state, decision)
-
-
-def ai_unavailable_decision(conversation: Conversation) -> Decision:
-    from agent.brains.offline import sentiment_of, summarize
-
-    body = clean_reply(conversation.reply)
-    sentiment, _ = sentiment_of(body)
-    return Decision(
-        action=Action.HANDOFF,
-        intent="unknown",
-        sentiment=sentiment,
-        confidence=0.0,
-        brain="none",
-        reason=HandoffReason.AI_UNAVAILABLE,
-        summary=summarize(conversation, body, HandoffReason.AI_UNAVAILABLE),
-    )
 
 
 def _decided(state: AgentState, decision: Decision) -> AgentState:
@@ -322,26 +237,13 @@ def query_knowledge_base(state: AgentState) -> AgentState:
     answer = strip_links(decision.answer)
     source = " ".join(a.body for a in articles if a is not None)
     if None in articles or not answer or not grounded(answer, source):
-        replaced = _replace(decision, reason=HandoffReason.UNANSWERED_QUESTION, state=state)
+        replaced = handoff_decision(
+            conversation_for(state), reason=HandoffReason.UNANSWERED_QUESTION, like=decision
+        )
         out = _decided(state, replaced)
         out["route"] = "not_found"
         return out
     return {"route": "found"}
-
-
-def _replace(decision: Decision, *, reason: str, state: AgentState) -> Decision:
-    from agent.brains.offline import summarize
-
-    conversation = conversation_for(state)
-    return Decision(
-        action=Action.HANDOFF,
-        intent=decision.intent,
-        sentiment=decision.sentiment,
-        confidence=decision.confidence,
-        brain=decision.brain,
-        reason=reason,
-        summary=summarize(conversation, clean_reply(conversation.reply), reason),
-    )
 
 
 def generate_answer(state: AgentState) -> AgentState:
@@ -401,32 +303,6 @@ def initiate_handoff(state: AgentState) -> AgentState:
     urgent = details["reason"] == HandoffReason.PAIN_OR_EMERGENCY
     text = compose(MessageKind.HANDOFF_NOTICE, _context(state, urgent=urgent))
     return _to_send(MessageKind.HANDOFF_NOTICE, text, expected_status=S.HANDOFF_REQUIRED)
-
-
-def notify_staff_of_handoff(campaign: Campaign, reason: str) -> bool:
-    """Email HANDOFF_NOTIFY_EMAIL through the email backend (outbox or Gmail). The email names
-    the reason and links to the campaign; the patient's words stay in the app."""
-    address = agent_settings().handoff_notify_email
-    if not address:
-        return False
-    label = HandoffReason(reason).label if reason in HandoffReason.values else reason
-    try:
-        url = settings.SITE_URL + reverse("dashboard:campaign", args=[campaign.pk])
-        backend_for(Channel.EMAIL).send(
-            OutgoingMessage(
-                channel=Channel.EMAIL,
-                to=address,
-                subject=f"[{settings.CLINIC_NAME}] A conversation needs a person: {label}",
-                body=(
-                    f"A patient conversation was handed to staff.\n\nReason: {label}\n"
-                    f"Campaign: {campaign.pk}\nOpen it: {url}\n"
-                ),
-            )
-        )
-    except Exception:  # the handoff stands even if the alert fails
-        logger.exception("handoff alert failed: campaign %s", campaign.pk)
-        return False
-    return True
 
 
 # --- Send and record -----------------------------------------------------------------------------

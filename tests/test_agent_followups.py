@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from agent import nodes
+from agent import nodes, proactive
 from agent.conf import agent_settings
 from agent.policy import next_window_start
 from agent.services import agent_run_due_followups, agent_run_proactive
@@ -208,8 +208,8 @@ def test_two_workers_claiming_the_same_follow_up_send_it_once():
     with time_machine.travel(NY_10AM_TUESDAY, tick=False):
         first = nodes.load_state({"trigger": "proactive", "campaign_id": campaign.pk})
         second = nodes.load_state({"trigger": "proactive", "campaign_id": campaign.pk})
-        won = nodes.generate_follow_up(first)
-        lost = nodes.generate_follow_up(second)
+        won = proactive.generate_follow_up(first)
+        lost = proactive.generate_follow_up(second)
 
     assert won["route"] == "send"
     assert lost == {"outcome": "claimed_elsewhere", "route": "end"}
