@@ -1,8 +1,9 @@
 """The agent's "brain": what decides about a patient reply and writes the free-text parts of
 the answer. One small interface, two implementations chosen by AGENT_LLM:
 
-- `offline` (default): deterministic, no network — pattern families, VADER sentiment, lexical
-  knowledge-base retrieval, extractive answers and summaries;
+- `offline` (default): no network — compliance and safety rules, a classifier over local
+  sentence embeddings, hybrid retrieval with an answerability check, extractive answers and
+  summaries (agent/brains/offline.py);
 - `openai`: the openai SDK with structured output (any OpenAI-compatible server through
   OPENAI_BASE_URL); any failure becomes a handoff with reason `ai_unavailable`.
 
@@ -88,4 +89,4 @@ def get_brain(name: str | None = None) -> Brain:
         return OpenAIBrain(settings)
     from agent.brains.offline import OfflineBrain
 
-    return OfflineBrain(settings)
+    return OfflineBrain()

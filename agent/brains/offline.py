@@ -69,7 +69,6 @@ class OfflineBrain:
 
     def __init__(
         self,
-        settings=None,
         *,
         model: Model | None = None,
         embed: Callable[[list[str]], np.ndarray] = embed_queries,
