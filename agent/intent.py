@@ -19,7 +19,6 @@ MODEL_PATH = Path(__file__).parent / "model" / "brain.npz"
 
 # What the classifier tells apart. A question is answered or handed off by the knowledge base.
 OPT_OUT, DECLINE, HANDOFF, QUESTION, BOOK = "opt_out", "decline", "handoff", "question", "book"
-INTENTS = (OPT_OUT, DECLINE, HANDOFF, QUESTION, BOOK)
 
 
 def reply_features(text: str, vector: np.ndarray) -> np.ndarray:
@@ -71,7 +70,7 @@ class Linear:
 
 @dataclass(frozen=True)
 class Model:
-    intent: Linear  # reply features -> INTENTS
+    intent: Linear  # reply features -> one of the five intents above
     reason: Linear  # reply features -> handoff reason (for the staff summary)
     answer: Linear  # retrieval evidence -> (no, yes)
     min_confidence: float  # below it, a person decides

@@ -18,7 +18,7 @@ import numpy as np
 from django.db.models import Max
 from rank_bm25 import BM25Okapi
 
-from agent.embeddings import embed_passages
+from agent.embeddings import DIMENSIONS, embed_passages
 from agent.models import KnowledgeArticle
 from agent.text import sentences, terms
 
@@ -137,12 +137,10 @@ class KnowledgeBase:
         articles: Iterable[Article],
         *,
         clinic_name: str = "",
-        stored: bool = False,
         vectors: dict[int, np.ndarray] | None = None,
     ):
         self.articles = list(articles)
         self.clinic_name = clinic_name
-        self.stored = stored
         self.passages: list[Passage] = []
         spans: list[tuple[int, int]] = []
         for i, article in enumerate(self.articles):
@@ -169,7 +167,7 @@ class KnowledgeBase:
         self.matrix = (
             np.vstack([vectors[i] for i in range(len(self.articles))])
             if self.passages
-            else np.zeros((0, 384), dtype=np.float32)
+            else np.zeros((0, DIMENSIONS), dtype=np.float32)
         )
 
     def __len__(self) -> int:
@@ -207,7 +205,7 @@ class KnowledgeBase:
             for i, row in enumerate(rows)
             if row.embedding and row.embedding_source_hash == articles[i].source_hash
         }
-        kb = cls(articles, stored=True, vectors=vectors)
+        kb = cls(articles, vectors=vectors)
         for i, matrix in kb.new_vectors.items():
             # Conditional on the text: an article edited meanwhile keeps its own new vectors.
             KnowledgeArticle.objects.filter(pk=rows[i].pk, body=rows[i].body).update(

@@ -146,6 +146,27 @@ def subject_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms(question)) if t not in GENERIC]
 
 
+@dataclass
+class _Scored:
+    """One question read against the whole knowledge base: what it is about, what it asks
+    for, and every sentence's scores."""
+
+    vector: np.ndarray
+    subject: list[str]
+    weights: Mapping[str, float]
+    gives: list[re.Pattern]  # what a sentence must contain to give what is asked
+    specific: set[str]  # subject terms that name a thing
+    dense: np.ndarray
+    lexical: np.ndarray
+    score: np.ndarray
+
+    def share(self, found) -> float:
+        """The weighted share of the subject terms among `found`."""
+        total = sum(self.weights.get(t, UNSEEN_WEIGHT) for t in self.subject)
+        hit = sum(self.weights.get(t, UNSEEN_WEIGHT) for t in self.subject if t in found)
+        return hit / total if total else 0.0
+
+
 def retrieve(
     kb: KnowledgeBase, question: str, vector: np.ndarray, weights: Mapping[str, float] = {}
 ) -> list[Retrieved]:
@@ -155,41 +176,36 @@ def retrieve(
     if not kb.passages:
         return []
     subject = subject_terms(question)
-
-    def share(found) -> float:
-        total = sum(weights.get(t, UNSEEN_WEIGHT) for t in subject)
-        return (
-            sum(weights.get(t, UNSEEN_WEIGHT) for t in subject if t in found) / total
-            if total
-            else 0.0
-        )
-
     dense = kb.matrix @ vector
     bm25 = kb.bm25_scores(subject)
     lexical = bm25 / (bm25 + LEXICAL_HALF)
-    score = dense + LEXICAL_WEIGHT * lexical
-    by_article = [(max(range(a, b), key=lambda j: score[j])) for a, b in kb.spans if b > a]
-    by_article.sort(key=lambda j: -score[j])
-    return [
-        _evidence(kb, question, vector, weights, subject, share, dense, lexical, score, best)
-        for best in by_article[:CANDIDATES]
-    ]
+    q = _Scored(
+        vector=vector,
+        subject=subject,
+        weights=weights,
+        gives=[g for kind, _, g in _ASKS if kind in asked_kinds(question)],
+        specific={t for t in subject if weights.get(t, UNSEEN_WEIGHT) >= SPECIFIC_WEIGHT},
+        dense=dense,
+        lexical=lexical,
+        score=dense + LEXICAL_WEIGHT * lexical,
+    )
+    by_article = [max(range(a, b), key=lambda j: q.score[j]) for a, b in kb.spans if b > a]
+    by_article.sort(key=lambda j: -q.score[j])
+    return [_evidence(kb, q, best) for best in by_article[:CANDIDATES]]
 
 
-def _evidence(kb, question, vector, weights, subject, share, dense, lexical, score, best):
+def _evidence(kb: KnowledgeBase, q: _Scored, best: int) -> Retrieved:
+    """The evidence for the article of sentence `best`, the question's best sentence there."""
     article = kb.passages[best].article
     start, end = kb.spans[article]
-    others = np.concatenate([dense[:start], dense[end:]])
-    ranked = sorted(range(start, end), key=lambda j: -score[j])
+    others = np.concatenate([q.dense[:start], q.dense[end:]])
+    ranked = sorted(range(start, end), key=lambda j: -q.score[j])
+
     # What is asked for (a price, a duration…) must be in the sentence quoted first, and that
     # sentence must name what it is about: a price of something else is no answer.
-    gives = [g for kind, _, g in _ASKS if kind in asked_kinds(question)]
-    specific = {t for t in subject if weights.get(t, UNSEEN_WEIGHT) >= SPECIFIC_WEIGHT}
-
     def answers(j: int) -> bool:
-        text = kb.passages[j].text
-        named = not gives or not specific or bool(specific & set(kb.passage_terms[j]))
-        return named and all(g.search(text) for g in gives)
+        named = not q.gives or not q.specific or bool(q.specific & set(kb.passage_terms[j]))
+        return named and all(g.search(kb.passages[j].text) for g in q.gives)
 
     lead = next((j for j in ranked if answers(j)), None)
     kind_given = lead is not None
@@ -199,29 +215,29 @@ def _evidence(kb, question, vector, weights, subject, share, dense, lexical, sco
         *[
             j
             for j in ranked[:ANSWER_SENTENCES]
-            if j != lead and score[j] >= score[lead] - SECOND_SENTENCE_MARGIN
+            if j != lead and q.score[j] >= q.score[lead] - SECOND_SENTENCE_MARGIN
         ][: ANSWER_SENTENCES - 1],
     ]
     title_terms = set(terms(kb.articles[article].title))
     chosen_terms = set(terms(" ".join(kb.passages[j].text for j in chosen))) | title_terms
     known = kb.article_terms[article]
-    spread = float(dense.std()) or 1.0
+    spread = float(q.dense.std()) or 1.0
     return Retrieved(
         article=article,
         passages=tuple(sorted(chosen)),
-        dense=float(dense[best]),
-        standout=float((dense[best] - dense.mean()) / spread),
-        margin=float(dense[best] - (others.max() if len(others) else 0.0)),
-        lexical=float(lexical[best]),
-        coverage=share(known),
-        passage_coverage=share(chosen_terms),
-        lead_coverage=share(set(kb.passage_terms[lead])),
+        dense=float(q.dense[best]),
+        standout=float((q.dense[best] - q.dense.mean()) / spread),
+        margin=float(q.dense[best] - (others.max() if len(others) else 0.0)),
+        lexical=float(q.lexical[best]),
+        coverage=q.share(known),
+        passage_coverage=q.share(chosen_terms),
+        lead_coverage=q.share(set(kb.passage_terms[lead])),
         kind_given=kind_given,
-        title_overlap=bool(title_terms & set(subject)),
+        title_overlap=bool(title_terms & set(q.subject)),
         missing=max(
-            (weights.get(t, UNSEEN_WEIGHT) for t in subject if t not in known), default=0.0
+            (q.weights.get(t, UNSEEN_WEIGHT) for t in q.subject if t not in known), default=0.0
         ),
-        agreement=vector * kb.matrix[chosen].mean(axis=0),
+        agreement=q.vector * kb.matrix[chosen].mean(axis=0),
     )
 
 
