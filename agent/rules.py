@@ -7,11 +7,10 @@ exists. They name situations, never particular replies.
 """
 
 import functools
-import re
 
 from agent.choices import Action, HandoffReason
 from agent.text import STOPWORDS, words
-from patients.consent import Rule, fold, is_opt_out
+from patients.consent import fold, is_opt_out, rules
 
 _BODY_PART = (
     r"(tooth|teeth|gum|gums|jaw|mouth|face|cheek|lip|tongue|molar|filling|crown|implant|bridge"
@@ -22,98 +21,80 @@ _HURT = (
     r"|cracked|chipped|fell out|came out|knocked out|loose|infected|poking|stabbing)"
 )
 
-EMERGENCY_RULES = (
-    Rule(
-        re.compile(rf"\b{_BODY_PART}\b(\s+\w+){{0,4}}\s+(is\s+|are\s+|has\s+|got\s+)?{_HURT}"),
+EMERGENCY_RULES = rules(
+    (
+        rf"\b{_BODY_PART}\b(\s+\w+){{0,4}}\s+(is\s+|are\s+|has\s+|got\s+)?{_HURT}",
         "a tooth, gum or jaw that hurts, bleeds, swells or broke",
     ),
-    Rule(
-        re.compile(
-            rf"\b(broke|broken|cracked|chipped|knocked out|bleeding|swollen)\s+(\w+\s+){{0,3}}"
-            rf"{_BODY_PART}\b"
-        ),
+    (
+        rf"\b(broke|broken|cracked|chipped|knocked out|bleeding|swollen)\s+(\w+\s+){{0,3}}"
+        rf"{_BODY_PART}\b",
         "a broken or bleeding tooth",
     ),
-    Rule(
-        re.compile(
-            r"\b(i'm|i am|he's|she's|he is|she is|been|we're|in)\s+(\w+\s+){0,3}"
-            r"(pain|agony)\b"
-        ),
+    (
+        r"\b(i'm|i am|he's|she's|he is|she is|been|we're|in)\s+(\w+\s+){0,3}"
+        r"(pain|agony)\b",
         "someone in pain now",
     ),
-    Rule(
-        re.compile(r"\b(toothache|abscess\w*|pus|swelling|swollen|infection|fever)\b"),
+    (
+        r"\b(toothache|abscess\w*|pus|swelling|swollen|infection|fever)\b",
         "signs of infection",
     ),
-    Rule(
-        re.compile(
-            r"\b(trouble|difficulty|hard|can't|cannot|unable to)\s+(\w+\s+)?(breath\w*|"
-            r"swallow\w*|open (my|his|her) mouth)"
-        ),
+    (
+        r"\b(trouble|difficulty|hard|can't|cannot|unable to)\s+(\w+\s+)?(breath\w*|"
+        r"swallow\w*|open (my|his|her) mouth)",
         "breathing or swallowing",
     ),
-    Rule(
-        re.compile(r"\b(it's|it is|this is|i have|we have|having) an? (\w+\s+)?emergency\b"),
+    (
+        r"\b(it's|it is|this is|i have|we have|having) an? (\w+\s+)?emergency\b",
         "an emergency, in the patient's words",
     ),
-    Rule(
-        re.compile(r"\b(excruciating|unbearable|can't sleep|cannot sleep|killing me)\b"),
+    (
+        r"\b(excruciating|unbearable|can't sleep|cannot sleep|killing me)\b",
         "severe pain",
     ),
-    Rule(re.compile(r"\b(me duele|dolor|hinchad[ao]|sangr\w+|emergencia)\b"), "pain, in Spanish"),
+    (r"\b(me duele|dolor|hinchad[ao]|sangr\w+|emergencia)\b", "pain, in Spanish"),
 )
 
-INJECTION_RULES = (
-    Rule(
-        re.compile(
-            r"\b(ignore|disregard|forget|override|bypass)\s+(all\s+|any\s+)?(of\s+)?(your|the"
-            r"|previous|prior|above|earlier|these|those)\s+(\w+\s+){0,2}(instructions?|rules"
-            r"|prompts?|directions|guidelines|programming|orders)"
-        ),
+INJECTION_RULES = rules(
+    (
+        r"\b(ignore|disregard|forget|override|bypass)\s+(all\s+|any\s+)?(of\s+)?(your|the"
+        r"|previous|prior|above|earlier|these|those)\s+(\w+\s+){0,2}(instructions?|rules"
+        r"|prompts?|directions|guidelines|programming|orders)",
         "ignore your instructions",
     ),
-    Rule(
-        re.compile(r"\b(system|initial|hidden|secret|original)\s+(prompt|instructions?|message)"),
+    (
+        r"\b(system|initial|hidden|secret|original)\s+(prompt|instructions?|message)",
         "asks for the system prompt",
     ),
-    Rule(
-        re.compile(r"\byou are (now|no longer)\b|\bfrom now on,? you\b|\bnew instructions\b"),
+    (
+        r"\byou are (now|no longer)\b|\bfrom now on,? you\b|\bnew instructions\b",
         "gives the assistant a new role",
     ),
-    Rule(
-        re.compile(
-            r"\b(act|pretend|behave|roleplay|role-play)\s+(to be\s+|as\s+|like\s+)(an?|my|the)\b"
-        ),
+    (
+        r"\b(act|pretend|behave|roleplay|role-play)\s+(to be\s+|as\s+|like\s+)(an?|my|the)\b",
         "asks the assistant to play a part",
     ),
-    Rule(
-        re.compile(r"\b(jailbreak|dan mode|developer mode|sudo|admin mode|debug mode)\b"),
+    (
+        r"\b(jailbreak|dan mode|developer mode|sudo|admin mode|debug mode)\b",
         "a jailbreak phrase",
     ),
-    Rule(
-        re.compile(
-            r"\b(write|compose|generate)\s+(me\s+)?(a|an|some)\s+(\w+\s+)?(poem|essay|story"
-            r"|song|code|script|haiku|joke|limerick|recipe)"
-        ),
+    (
+        r"\b(write|compose|generate)\s+(me\s+)?(a|an|some)\s+(\w+\s+)?(poem|essay|story"
+        r"|song|code|script|haiku|joke|limerick|recipe)",
         "asks for unrelated writing",
     ),
-    Rule(
-        re.compile(
-            r"\b(repeat after me|say exactly|respond only with|reply only with|output only)\b"
-        ),
+    (
+        r"\b(repeat after me|say exactly|respond only with|reply only with|output only)\b",
         "dictates the assistant's output",
     ),
-    Rule(
-        re.compile(
-            r"<\s*/?\s*(system|assistant|im_start|im_end|instructions?)\s*>|\[\s*system\s*\]"
-        ),
+    (
+        r"<\s*/?\s*(system|assistant|im_start|im_end|instructions?)\s*>|\[\s*system\s*\]",
         "a fake message marker",
     ),
-    Rule(
-        re.compile(
-            r"\b(send|give|tell|show|list)\s+me\s+(all\s+)?(the\s+|other\s+)?(patient|"
-            r"patients'|customer|database|api key|password)"
-        ),
+    (
+        r"\b(send|give|tell|show|list)\s+me\s+(all\s+)?(the\s+|other\s+)?(patient|"
+        r"patients'|customer|database|api key|password)",
         "asks for others' data",
     ),
 )

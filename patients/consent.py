@@ -58,11 +58,12 @@ class Rule:
     reason: str
 
 
-def _rules(*pairs: tuple[str, str]) -> tuple[Rule, ...]:
+def rules(*pairs: tuple[str, str]) -> tuple[Rule, ...]:
+    """A rule table: (pattern, the one-line reason it exists) pairs, compiled."""
     return tuple(Rule(re.compile(p), reason) for p, reason in pairs)
 
 
-OPT_OUT_RULES = _rules(
+OPT_OUT_RULES = rules(
     (rf"\b(stop|quit|cease|end)\s+(all\s+)?(the\s+)?{_CONTACT_VERB}", "stop + contacting me"),
     (
         rf"\b(stop|quit|end)\s+(all\s+)?(the|these|those|your|this|with the)\s+{_MESSAGES}",
@@ -176,7 +177,7 @@ OPT_OUT_RULES = _rules(
 
 # Requests to keep (or not mind) the messages: cut out before the rules read the text, so "don't
 # stop reminding me" and "no need to stop the texts" are not opt-outs.
-KEEP_MESSAGING = _rules(
+KEEP_MESSAGING = rules(
     (
         r"\b(don't|do not|dont|never|no need to|not asking you to|didn't mean)\s+(ever\s+)?"
         r"(stop|quit|unsubscribe|remove)\b[\w\s']{0,30}",

@@ -42,6 +42,15 @@ def decision(**fields) -> dict:
     return {**base, **fields}
 
 
+# An answer the dev knowledge base's whitening article backs.
+WHITENING_ANSWER = decision(
+    action="ANSWER_QUESTION",
+    intent="insurance_question",
+    kb_article="Teeth Whitening",
+    answer="Whitening is a cosmetic service and is not covered by insurance.",
+)
+
+
 class FakeOpenAI(BaseHTTPRequestHandler):
     server: "FakeServer"
 
@@ -162,12 +171,7 @@ def test_a_structured_decision_drives_the_graph(openai_server):
 
 
 def test_an_answer_comes_only_from_a_retrieved_article(openai_server):
-    openai_server.answer = decision(
-        action="ANSWER_QUESTION",
-        intent="insurance_question",
-        kb_article="Teeth Whitening",
-        answer="Whitening is a cosmetic service and is not covered by insurance.",
-    )
+    openai_server.answer = WHITENING_ANSWER
     campaign = make_campaign()
 
     run = reply(campaign, "does insurance cover teeth whitening?")
@@ -283,11 +287,7 @@ def test_safety_rules_hand_off_before_any_model(openai_server, text):
 @pytest.mark.parametrize("mode", ["no_json_schema", "no_response_format"])
 def test_a_server_without_structured_output_is_asked_again_more_simply(openai_server, mode):
     openai_server.mode = mode
-    openai_server.answer = decision(
-        action="ANSWER_QUESTION",
-        kb_article="Teeth Whitening",
-        answer="Whitening is a cosmetic service and is not covered by insurance.",
-    )
+    openai_server.answer = WHITENING_ANSWER
     campaign = make_campaign()
 
     run = reply(campaign, "does insurance cover teeth whitening?")
