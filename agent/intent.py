@@ -28,7 +28,7 @@ def reply_features(text: str, vector: np.ndarray) -> np.ndarray:
     return np.concatenate([vector, [asks, length]]).astype(np.float32)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=-1, keepdims=True)
@@ -48,7 +48,7 @@ class Linear:
         if len(self.classes) == 2 and logits.shape[1] == 1:
             p = 1 / (1 + np.exp(-logits[:, 0]))
             return np.stack([1 - p, p], axis=1)
-        return _softmax(logits)
+        return softmax(logits)
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         return {

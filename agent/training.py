@@ -22,7 +22,17 @@ from agent.brains.offline import OfflineBrain
 from agent.choices import Action, HandoffReason
 from agent.embeddings import embed_queries
 from agent.evaluation import Case, evaluate
-from agent.intent import BOOK, DECLINE, HANDOFF, OPT_OUT, QUESTION, Linear, Model, reply_features
+from agent.intent import (
+    BOOK,
+    DECLINE,
+    HANDOFF,
+    OPT_OUT,
+    QUESTION,
+    Linear,
+    Model,
+    reply_features,
+    softmax,
+)
 from agent.knowledge import KnowledgeBase
 from agent.retrieval import question_clauses, retrieve
 from agent.text import clean_reply, sentences, terms
@@ -220,8 +230,7 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
 
     logits, classes = _out_of_fold(x, y, groups, INTENT_C)
     temperature = _temperature(logits, y, classes)
-    probs = np.exp(logits / temperature)
-    probs /= probs.sum(axis=1, keepdims=True)
+    probs = softmax(logits / temperature)
     opt_out_p = probs[:, classes.index(OPT_OUT)]
     false = [p for p, v in zip(opt_out_p, y, strict=True) if v != OPT_OUT]
     # Only as sure as no held-out non-opt-out ever was: the model must not invent opt-outs.
