@@ -1,13 +1,18 @@
 """The learned part of the offline brain (SPEC §5.1, layer 2): what a reply wants, from its
-sentence embedding, and whether retrieved sentences answer a question.
+sentence embedding and its words, and whether retrieved sentences answer a question.
 
-Both are logistic regressions trained by `manage.py agent_train` (`agent.training`, with
+All are logistic regressions trained by `manage.py agent_train` (`agent.training`, with
 scikit-learn) on the corpus under `agent/corpus/`; their weights, already folded with the
 feature scaling, live in `agent/model/brain.npz`, so deciding needs numpy only. Probabilities
-are calibrated by a temperature fitted on held-out clinics.
+are calibrated by a temperature fitted on held-out clinics. What a reply wants is the average
+of two readings: the embedding's (meaning, in any wording or language) and the words' (the
+cues an embedding smooths over: "no thanks" is not "thanks").
 """
 
 import functools
+import itertools
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +31,35 @@ def reply_features(text: str, vector: np.ndarray) -> np.ndarray:
     asks = float("?" in text)
     length = min(len(sentences(text)), 8) / 8
     return np.concatenate([vector, [asks, length]]).astype(np.float32)
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def ngrams(text: str) -> list[str]:
+    """Words and word pairs, as scikit-learn's TfidfVectorizer(ngram_range=(1, 2)) reads them."""
+    tokens = _TOKEN.findall(text.lower())
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+@dataclass(frozen=True)
+class Lexical:
+    """TF-IDF over the training replies' words and word pairs (sublinear, unit length)."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+
+    def terms(self) -> np.ndarray:
+        """The vocabulary in index order."""
+        return np.array(sorted(self.vocabulary, key=self.vocabulary.get))
+
+    def vector(self, text: str) -> np.ndarray:
+        counts = Counter(self.vocabulary[g] for g in ngrams(text) if g in self.vocabulary)
+        out = np.zeros(len(self.idf), dtype=np.float32)
+        for index, n in counts.items():
+            out[index] = (1 + np.log(n)) * self.idf[index]
+        norm = np.linalg.norm(out)
+        return out / norm if norm else out
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -71,6 +105,8 @@ class Linear:
 @dataclass(frozen=True)
 class Model:
     intent: Linear  # reply features -> one of the five intents above
+    words: Linear  # the reply's TF-IDF -> the same intents
+    lexical: Lexical
     reason: Linear  # reply features -> handoff reason (for the staff summary)
     answer: Linear  # retrieval evidence -> (no, yes)
     min_confidence: float  # below it, a person decides
@@ -81,8 +117,12 @@ class Model:
     # everything ("week", "daughter"), from the training replies; a term not listed counts 1.
     term_weights: dict[str, float]
 
-    def intents(self, features: np.ndarray) -> dict[str, float]:
-        probs = self.intent.probabilities(features)[0]
+    def intents(self, text: str, features: np.ndarray) -> dict[str, float]:
+        """Each intent's probability for a reply (`features` from `reply_features`)."""
+        probs = (
+            self.intent.probabilities(features)[0]
+            + self.words.probabilities(self.lexical.vector(text))[0]
+        ) / 2
         return {c: float(p) for c, p in zip(self.intent.classes, probs, strict=True)}
 
     def handoff_reason(self, features: np.ndarray) -> str:
@@ -96,6 +136,9 @@ class Model:
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {
             **self.intent.to_arrays("intent"),
+            **self.words.to_arrays("words"),
+            "vocabulary": self.lexical.terms(),
+            "idf": self.lexical.idf,
             **self.reason.to_arrays("reason"),
             **self.answer.to_arrays("answer"),
             "min_confidence": np.array(self.min_confidence),
@@ -115,6 +158,8 @@ class Model:
         with np.load(path, allow_pickle=False) as data:
             return cls(
                 intent=Linear.from_arrays(data, "intent"),
+                words=Linear.from_arrays(data, "words"),
+                lexical=Lexical({str(g): i for i, g in enumerate(data["vocabulary"])}, data["idf"]),
                 reason=Linear.from_arrays(data, "reason"),
                 answer=Linear.from_arrays(data, "answer"),
                 min_confidence=float(data["min_confidence"]),

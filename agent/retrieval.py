@@ -29,7 +29,7 @@ SECOND_SENTENCE_MARGIN = 0.02
 # The weight of a term neither the training knowledge bases nor the training replies use.
 UNSEEN_WEIGHT = 0.5
 # A term weighing this much names a thing (a service, a plan), not the chat around it.
-SPECIFIC_WEIGHT = 0.5
+SPECIFIC_WEIGHT = 0.4
 
 # Words that ask but do not say about what ("do you offer …", "I was wondering …"): a question's
 # subject is what remains.
@@ -38,6 +38,18 @@ GENERIC = frozenset(
     for w in """offer offered provide wonder wondering question questions ask asking curious dentist
     dentists dental office clinic practice anyone someone something guys y'all book booking
     schedule appointment appointments come see make kind sort info information thing take""".split()
+)
+
+# An amount of time ("about 50 minutes", "4 to 6 months", "a few days"), not a frequency ("every
+# 6 to 8 weeks") and not the second half of a range.
+_AMOUNT = (
+    r"(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|few|several|couple( of)?"
+    r"|half an?)"
+)
+_DURATION = (
+    rf"(?<!every )(?<!each )(?<!to )(?<!-)\b{_AMOUNT}(\s?(-|to|\u2013)\s?{_AMOUNT})?\s?"
+    r"(minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|visits?|appointments?)\b"
+    r"|\bsame[- ]day\b|\bsingle (visit|appointment)\b"
 )
 
 # What a question asks for, and what a sentence must contain to give it. Each: (kind, the
@@ -53,21 +65,20 @@ ASKS = (
     (
         "duration",
         r"\bhow long\b|\bhow many (minutes|hours|visits|appointments)\b|\btakes? long\b",
-        r"\b\d+\s?(-|to|\u2013)?\s?\d*\s?(minutes?|mins?|hours?|hrs?|weeks?|days?|months?|visits?)\b"
-        r"|\b(an?|one|half an?|two|three|four|two to three) (hour|minute|day|week|month|visit)s?\b"
-        r"|\bsame[- ]day\b|\bsingle visit\b",
+        _DURATION,
     ),
     (
         "age",
         r"\bhow old\b|\bwhat age\b|\bages?\b|\byears? old\b|\btoo (young|old)\b",
-        r"\bages?\b|\byears? old\b|\b\d+\s?(years?|yrs|months?)\b|\bbirthday\b|\binfants?\b"
-        r"|\btoddlers?\b|\bteens?\b|\bchildren\b|\badults?\b|\bseniors?\b",
+        r"\bages? \d|\b\d+\s?(years?|yrs|months?)\b|\b(under|over|from|after) (age )?\d"
+        r"|\b\d+ (and|or) (up|older|over|under|younger)\b|\bbirthday\b|\bfirst tooth\b",
     ),
     (
         "holiday",
         r"\b(christmas|xmas|thanksgiving|easter|new year'?s?|memorial day|labor day"
         r"|independence day|fourth of july|4th of july|july 4(th)?|veterans day|presidents'? day"
-        r"|martin luther king|mlk|juneteenth|halloween|black friday|holidays?)\b",
+        r"|martin luther king|mlk|juneteenth|halloween|black friday|good friday|christmas eve"
+        r"|new year'?s eve|nochebuena|navidad|a[ñn]o nuevo|holidays?)\b",
         r"\bholidays?\b|\b(christmas|thanksgiving|easter|new year|memorial day|labor day"
         r"|independence day|july|veterans day|presidents|martin luther king|juneteenth)\b",
     ),
@@ -80,6 +91,13 @@ ASKS = (
     ),
 )
 _ASKS = tuple((kind, re.compile(asks, re.I), re.compile(gives, re.I)) for kind, asks, gives in ASKS)
+
+# Capitalised words that name no thing the knowledge base must know.
+_CALENDAR = re.compile(
+    r"^(i|i'm|i'd|i've|i'll|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january"
+    r"|february|march|april|may|june|july|august|september|october|november|december|dr|mr|mrs"
+    r"|ms|ok|okay|hi|hello|hey|thanks|please)$"
+)
 
 _QUESTION_START = re.compile(
     r"^\W*(what|how|when|where|why|which|who|whats|do|does|did|is|are|can|could|will|would|should"
@@ -103,9 +121,15 @@ class Retrieved:
     passage_coverage: float  # … by the chosen sentences and the title
     lead_coverage: float  # … by the first sentence quoted, which gives what is asked
     kind_given: bool  # a sentence gives what is asked (price, duration, …)
+    names_known: bool  # the article names every thing the question names ("Aetna", "French")
     title_overlap: bool
     missing: float  # the weight of the most specific subject term the article never uses
     agreement: np.ndarray  # question vector x the quoted sentences' vector, per dimension
+
+    @property
+    def eligible(self) -> bool:
+        """Can answer at all: gives what is asked, about what the question names."""
+        return self.kind_given and self.names_known
 
     def features(self) -> np.ndarray:
         """What the answerability check weighs: where question and sentences agree in meaning,
@@ -146,6 +170,19 @@ def subject_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms(question)) if t not in GENERIC]
 
 
+def named_things(question: str) -> set[str]:
+    """The terms of words capitalised inside a sentence — a plan, a language, a person ("do you
+    take Aetna?", "anyone speak French?"): a knowledge base that never names one cannot answer
+    about it. Days, months and holidays are when, not what."""
+    named = set()
+    for sentence in sentences(question):
+        for word in re.findall(r"(?<=\s)[A-Z][\w'\u2019-]*", sentence):
+            folded = re.sub(r"['\u2019]s?$", "", word.lower())
+            if not _CALENDAR.match(folded) and "holiday" not in asked_kinds(folded):
+                named.update(terms(word))
+    return named
+
+
 @dataclass
 class _Scored:
     """One question read against the whole knowledge base: what it is about, what it asks
@@ -156,6 +193,7 @@ class _Scored:
     weights: Mapping[str, float]
     gives: list[re.Pattern]  # what a sentence must contain to give what is asked
     specific: set[str]  # subject terms that name a thing
+    named: set[str]  # things the patient capitalised (`named_things`)
     dense: np.ndarray
     lexical: np.ndarray
     score: np.ndarray
@@ -185,6 +223,7 @@ def retrieve(
         weights=weights,
         gives=[g for kind, _, g in _ASKS if kind in asked_kinds(question)],
         specific={t for t in subject if weights.get(t, UNSEEN_WEIGHT) >= SPECIFIC_WEIGHT},
+        named=named_things(question) - set(terms(kb.clinic_name)),
         dense=dense,
         lexical=lexical,
         score=dense + LEXICAL_WEIGHT * lexical,
@@ -200,11 +239,13 @@ def _evidence(kb: KnowledgeBase, q: _Scored, best: int) -> Retrieved:
     start, end = kb.spans[article]
     others = np.concatenate([q.dense[:start], q.dense[end:]])
     ranked = sorted(range(start, end), key=lambda j: -q.score[j])
+    title = set(terms(kb.articles[article].title))
 
     # What is asked for (a price, a duration…) must be in the sentence quoted first, and that
     # sentence must name what it is about: a price of something else is no answer.
     def answers(j: int) -> bool:
-        named = not q.gives or not q.specific or bool(q.specific & set(kb.passage_terms[j]))
+        names = set(kb.passage_terms[j]) | title
+        named = not q.gives or not q.specific or bool(q.specific & names)
         return named and all(g.search(kb.passages[j].text) for g in q.gives)
 
     lead = next((j for j in ranked if answers(j)), None)
@@ -218,8 +259,7 @@ def _evidence(kb: KnowledgeBase, q: _Scored, best: int) -> Retrieved:
             if j != lead and q.score[j] >= q.score[lead] - SECOND_SENTENCE_MARGIN
         ][: ANSWER_SENTENCES - 1],
     ]
-    title_terms = set(terms(kb.articles[article].title))
-    chosen_terms = set(terms(" ".join(kb.passages[j].text for j in chosen))) | title_terms
+    chosen_terms = set(terms(" ".join(kb.passages[j].text for j in chosen))) | title
     known = kb.article_terms[article]
     spread = float(q.dense.std()) or 1.0
     return Retrieved(
@@ -233,7 +273,8 @@ def _evidence(kb: KnowledgeBase, q: _Scored, best: int) -> Retrieved:
         passage_coverage=q.share(chosen_terms),
         lead_coverage=q.share(set(kb.passage_terms[lead])),
         kind_given=kind_given,
-        title_overlap=bool(title_terms & set(q.subject)),
+        names_known=q.named <= known,
+        title_overlap=bool(title & set(q.subject)),
         missing=max(
             (q.weights.get(t, UNSEEN_WEIGHT) for t in q.subject if t not in known), default=0.0
         ),

@@ -28,6 +28,7 @@ from agent.intent import (
     HANDOFF,
     OPT_OUT,
     QUESTION,
+    Lexical,
     Linear,
     Model,
     reply_features,
@@ -40,6 +41,7 @@ from agent.text import clean_reply, sentences, terms
 CORPUS_DIR = Path(__file__).parent / "corpus"
 SEED = 7
 INTENT_C = 0.05
+WORDS_C = 3.0
 ANSWER_C = 0.01
 TARGET_ANSWER_PRECISION = 0.85
 SMOOTHING = 0.5
@@ -111,19 +113,46 @@ class Embedder:
         return np.stack([self.cache[t] for t in texts])
 
 
-def _fit_linear(x: np.ndarray, y: list[str], c: float) -> Linear:
-    """Standardise, fit, and fold the scaling into the weights (deciding needs numpy only)."""
+def _fit_linear(x: np.ndarray, y: list[str], c: float, *, scale: bool = True) -> Linear:
+    """Fit (standardised first when `scale`) and fold the scaling into the weights (deciding
+    needs numpy only)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    scaler = StandardScaler().fit(x)
+    scaler = StandardScaler(with_mean=scale, with_std=scale).fit(x)
     fit = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=SEED)
     fit.fit(scaler.transform(x), y)
-    coef = fit.coef_ / scaler.scale_
-    bias = fit.intercept_ - (fit.coef_ * scaler.mean_ / scaler.scale_).sum(axis=1)
+    scale_ = scaler.scale_ if scale else 1.0
+    mean = scaler.mean_ if scale else 0.0
+    coef = fit.coef_ / scale_
+    bias = fit.intercept_ - (fit.coef_ * mean / scale_).sum(axis=1)
     return Linear(
         coef.astype(np.float32), bias.astype(np.float32), tuple(str(c) for c in fit.classes_)
     )
+
+
+def fit_lexical(texts: list[str]) -> Lexical:
+    """The words and word pairs of `texts` seen at least twice, with their IDF."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    fit = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(texts)
+    vocabulary = {str(g): int(i) for g, i in fit.vocabulary_.items()}
+    return Lexical(vocabulary, fit.idf_.astype(np.float32))
+
+
+def _lexical_matrix(lexical: Lexical, texts: list[str]) -> np.ndarray:
+    return np.stack([lexical.vector(t) for t in texts])
+
+
+def _held_logits(part: Linear, x: np.ndarray, classes: tuple[str, ...]) -> np.ndarray:
+    """A fold's logits in the order of `classes` (a class its clinics lacked scores -20)."""
+    raw = x @ part.coef.T + part.bias
+    if part.classes == classes:
+        return raw
+    full = np.full((len(x), len(classes) if len(classes) > 2 else 1), -20.0)
+    for k, name in enumerate(part.classes):
+        full[:, classes.index(name)] = raw[:, k]
+    return full
 
 
 def _out_of_fold(x, y, groups, c) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -133,14 +162,27 @@ def _out_of_fold(x, y, groups, c) -> tuple[np.ndarray, tuple[str, ...]]:
     for clinic in sorted(set(groups)):
         held = np.array([g == clinic for g in groups])
         part = _fit_linear(x[~held], [v for v, h in zip(y, held, strict=True) if not h], c)
-        raw = x[held] @ part.coef.T + part.bias
-        if part.classes != classes:  # a class missing from the other clinics
-            full = np.full((held.sum(), logits.shape[1]), -20.0)
-            for k, name in enumerate(part.classes):
-                full[:, classes.index(name)] = raw[:, k]
-            raw = full
-        logits[held] = raw
+        logits[held] = _held_logits(part, x[held], classes)
     return logits, classes
+
+
+def _lexical_out_of_fold(texts, y, groups) -> np.ndarray:
+    """The words model's logits of each reply, from words and weights of the other clinics."""
+    classes = tuple(sorted(set(y)))
+    logits = np.zeros((len(y), len(classes)))
+    for clinic in sorted(set(groups)):
+        held = [g == clinic for g in groups]
+        rest = [t for t, h in zip(texts, held, strict=True) if not h]
+        lexical = fit_lexical(rest)
+        part = _fit_linear(
+            _lexical_matrix(lexical, rest),
+            [v for v, h in zip(y, held, strict=True) if not h],
+            WORDS_C,
+            scale=False,
+        )
+        mine = [t for t, h in zip(texts, held, strict=True) if h]
+        logits[np.array(held)] = _held_logits(part, _lexical_matrix(lexical, mine), classes)
+    return logits
 
 
 def _temperature(logits: np.ndarray, y: list[str], classes: tuple[str, ...]) -> float:
@@ -197,7 +239,7 @@ def _answer_evidence(
                 rows.append(hit.features())
                 labels.append(label)
                 groups.append(ex.clinic)
-                kinds.append(hit.kind_given)
+                kinds.append(hit.eligible)
                 clause_ids.append(f"{ex.case.id}/{clause}")
     return np.array(rows, dtype=np.float32), labels, groups, kinds, clause_ids
 
@@ -230,7 +272,9 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
 
     logits, classes = _out_of_fold(x, y, groups, INTENT_C)
     temperature = _temperature(logits, y, classes)
-    probs = softmax(logits / temperature)
+    word_logits = _lexical_out_of_fold(texts, y, groups)
+    word_temperature = _temperature(word_logits, y, classes)
+    probs = (softmax(logits / temperature) + softmax(word_logits / word_temperature)) / 2
     opt_out_p = probs[:, classes.index(OPT_OUT)]
     false = [p for p, v in zip(opt_out_p, y, strict=True) if v != OPT_OUT]
     # Only as sure as no held-out non-opt-out ever was: the model must not invent opt-outs.
@@ -238,6 +282,9 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
     min_confidence = _min_confidence(probs, y, classes)
     intent = _fit_linear(x, y, INTENT_C)
     intent = Linear(intent.coef, intent.bias, intent.classes, temperature)
+    lexical = fit_lexical(texts)
+    words = _fit_linear(_lexical_matrix(lexical, texts), y, WORDS_C, scale=False)
+    words = Linear(words.coef, words.bias, words.classes, word_temperature)
 
     handoffs = [i for i, ex in enumerate(examples) if ex.intent == HANDOFF]
     reason = _fit_linear(x[handoffs], [examples[i].reason or "unclear" for i in handoffs], INTENT_C)
@@ -249,6 +296,8 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
     answer = _fit_linear(ev, labels, ANSWER_C)
     return Model(
         intent=intent,
+        words=words,
+        lexical=lexical,
         reason=reason,
         answer=answer,
         min_confidence=min_confidence,

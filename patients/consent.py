@@ -100,8 +100,8 @@ OPT_OUT_RULES = rules(
     (r"\bleave (me|us) alone\b", "leave me alone"),
     (
         rf"\b(don't|do not|no longer|not)\s+(want|wish|need|like)\s+(to\s+(get"
-        rf"|receive)\s+)?(any\s+)?"
-        rf"(more\s+)?(of\s+)?(these|your|the|any)\s+{_MESSAGES}",
+        rf"|receive)\s+)?(any\s+more\s+|more\s+|(any\s+)?(more\s+)?(of\s+)?(these|your|the|any)\s+)"
+        rf"{_MESSAGES}",
         "don't want these messages",
     ),
     (

@@ -80,3 +80,19 @@ def test_agent_train_regenerates_the_committed_weights(tmp_path):
                 np.testing.assert_allclose(fresh[name], committed[name], atol=1e-4, err_msg=name)
             else:
                 assert (fresh[name] == committed[name]).all(), name
+
+
+def test_the_brain_reads_words_as_the_training_library_does():
+    """The committed words model is applied without scikit-learn: its TF-IDF must equal the one
+    it was trained on, or every probability drifts."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from agent.training import fit_lexical
+
+    texts = [ex.case.reply for ex in load_corpus()[0][:300]]
+    lexical = fit_lexical(texts)
+    reference = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(texts)
+    probes = ["No thanks, we're all set!!", "can I book Tuesday? tuesday works", "¿Tienen citas?"]
+
+    expected = reference.transform(probes).toarray()
+    np.testing.assert_allclose([lexical.vector(t) for t in probes], expected, atol=1e-6)

@@ -53,6 +53,8 @@ def test_the_carrier_keywords_opt_out_in_any_case_and_punctuation(text):
         "how do I stop getting these texts?",
         "sick of the reminders tbh",
         "I'd rather not receive any more emails",
+        "we do not wish to get any more texts, thank you",
+        "I don't need more reminders",
     ],
 )
 def test_free_text_requests_to_stop_opt_out(text):

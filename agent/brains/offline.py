@@ -94,7 +94,7 @@ class OfflineBrain:
 
         (vector,) = self.embed([written])
         features = reply_features(written, vector)
-        probs = self.model.intents(features)
+        probs = self.model.intents(written, features)
         intent = max(probs, key=probs.get)
         confidence = probs[intent]
         if intent == OPT_OUT:
@@ -122,7 +122,7 @@ class OfflineBrain:
         found = []
         for clause, clause_vector in zip(clauses, vectors, strict=True):
             if len(clauses) > 1:
-                probs = self.model.intents(reply_features(clause, clause_vector))
+                probs = self.model.intents(clause, reply_features(clause, clause_vector))
                 if max(probs, key=probs.get) == BOOK:
                     continue
             hit = self.best_answer(retrieve(kb, clause, clause_vector, self.model.term_weights))
@@ -133,7 +133,7 @@ class OfflineBrain:
 
     def best_answer(self, candidates: list[Retrieved]) -> Retrieved | None:
         """The candidate article most likely to answer, if it is likely enough."""
-        scored = [(self.model.answerable(h.features()), h) for h in candidates if h.kind_given]
+        scored = [(self.model.answerable(h.features()), h) for h in candidates if h.eligible]
         if not scored:
             return None
         p, hit = max(scored, key=lambda pair: pair[0])
