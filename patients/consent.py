@@ -204,6 +204,17 @@ KEEP_MESSAGING = rules(
     ),
 )
 
+# The patient says they want the messages: a keyword in it is quoted, not meant ("unsubscribe?
+# no way, I need these reminders"). Only the carrier keyword as the whole message outranks it.
+WANTS_MESSAGES = rules(
+    (
+        r"(?<!n't )(?<!not )(?<!longer )(?<!never )\b(need|want|like|love|appreciate)\s+"
+        r"(these|the|your|my|them|those)\s+(\w+\s+)?(texts?|messages?|emails?|reminders?)\b",
+        "I need these reminders",
+    ),
+    (r"\bkeep\s+(them|these|those|the \w+)\s+coming\b", "keep them coming"),
+)
+
 
 def fold(text: str) -> str:
     """Lower case, no accents, plain quotes, shorthand spelled out, spaces collapsed."""
@@ -230,6 +241,8 @@ def opt_out_reason(text: str) -> str:
     folded = fold(text)
     if _bare(folded) in OPT_OUT_KEYWORDS:
         return "carrier keyword"
+    if any(rule.pattern.search(folded) for rule in WANTS_MESSAGES):
+        return ""
     clauses = [_bare(c) for c in re.split(r"[.!?,;:\n()]+|\s-\s", folded)]
     if any(c in CLAUSE_KEYWORDS for c in clauses):
         return "a keyword as a clause of its own"

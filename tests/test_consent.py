@@ -55,6 +55,8 @@ def test_the_carrier_keywords_opt_out_in_any_case_and_punctuation(text):
         "I'd rather not receive any more emails",
         "we do not wish to get any more texts, thank you",
         "I don't need more reminders",
+        "I no longer need these reminders, stop",
+        "don't want the texts anymore. STOP",
     ],
 )
 def test_free_text_requests_to_stop_opt_out(text):
@@ -95,6 +97,8 @@ def test_a_spanish_stop_is_still_a_stop(text):
         "how do I stop my teeth from hurting?",
         "I stopped flossing, oops",
         "subscribe",
+        "STOP? heck no, I like the reminders, book me for March",
+        "opt out?? nope, keep them coming",
     ],
 )
 def test_what_only_looks_like_an_opt_out_is_not_one(text):
