@@ -3,22 +3,16 @@
 own message are not proactive and go out at once."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
 
 from agent.choices import PROACTIVE_KINDS
 from agent.conf import AgentSettings
 from campaigns.choices import Direction
 from campaigns.models import Interaction
+from dentalai.clinic_time import clinic_today, clinic_zone, start_of_clinic_day
 
 DAILY_CAP = 1
 WEEKLY_CAP = 3
 WEEK = dt.timedelta(days=7)
-
-
-def clinic_zone() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
 def in_send_window(moment: dt.datetime, config: AgentSettings) -> bool:
@@ -46,11 +40,6 @@ def next_window_start(moment: dt.datetime, config: AgentSettings) -> dt.datetime
     raise ValueError("the send window has no day")  # unreachable: conf requires a day
 
 
-def _start_of_clinic_day(moment: dt.datetime) -> dt.datetime:
-    local = moment.astimezone(clinic_zone())
-    return dt.datetime.combine(local.date(), dt.time(0), tzinfo=clinic_zone()).astimezone(dt.UTC)
-
-
 def proactive_sent_since(patient_id: str, since: dt.datetime) -> list[dt.datetime]:
     """When proactive messages went to this patient (any campaign) after `since`, oldest first."""
     return list(
@@ -72,10 +61,9 @@ def cap_release(patient_id: str, moment: dt.datetime) -> dt.datetime | None:
     week = proactive_sent_since(patient_id, moment - WEEK)
     if len(week) >= WEEKLY_CAP:
         return week[len(week) - WEEKLY_CAP] + WEEK
-    today_start = _start_of_clinic_day(moment)
-    if sum(1 for sent in week if sent >= today_start) >= DAILY_CAP:
-        tomorrow = (moment.astimezone(clinic_zone()) + dt.timedelta(days=1)).date()
-        return dt.datetime.combine(tomorrow, dt.time(0), tzinfo=clinic_zone()).astimezone(dt.UTC)
+    today = clinic_today(moment)
+    if sum(1 for sent in week if sent >= start_of_clinic_day(today)) >= DAILY_CAP:
+        return start_of_clinic_day(today + dt.timedelta(days=1))
     return None
 
 

@@ -15,7 +15,7 @@ import calendar
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -24,27 +24,11 @@ from django.utils import timezone
 from appointments.choices import AppointmentStatus
 from appointments.models import Appointment, ProviderSchedule, Service, TimeOff
 from appointments.slots import GRID, GRID_MINUTES, grid_duration
+from dentalai.clinic_time import clinic_zone, local_datetime, local_day_bounds
 
 # The longest appointment we look back for when a period starts mid-appointment
 # (Service.clean and the API cap a visit at 480 minutes).
 MAX_DURATION = timedelta(hours=8)
-
-
-def clinic_zone() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def local_datetime(day: date, wall: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a local wall-clock time. A time repeated by a fall-back change is its
-    first occurrence; a time skipped by a spring-forward change maps past the gap (02:30 that
-    does not exist is 03:30), so a block starting in the gap starts when the gap ends."""
-    return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
-
-
-def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of a clinic-local calendar day, in UTC (23 or 25 hours on a DST change)."""
-    next_day = day + timedelta(days=1)
-    return local_datetime(day, time(0), zone), local_datetime(next_day, time(0), zone)
 
 
 def floor_to_grid(moment: datetime) -> datetime:

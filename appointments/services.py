@@ -28,10 +28,8 @@ from django.utils import timezone
 
 from appointments.availability import (
     MAX_DURATION,
-    clinic_zone,
     day_offered,
     held_span,
-    local_day_bounds,
     service_calendar,
 )
 from appointments.booking_links import LINK_INVALID, BookingLinkError, booking_token_campaign_id
@@ -42,6 +40,7 @@ from campaigns.choices import BookingStatus, CampaignStatus
 from campaigns.models import Campaign
 from campaigns.status import campaign_update_if_status, can_transition, status_fields
 from dentalai.audit import audit_record
+from dentalai.clinic_time import clinic_today, clinic_zone, local_day_bounds
 from dentalai.database import atomic
 from dentalai.errors import ApplicationError, Conflict, NotFound
 from dentalai.models import User, is_object_id
@@ -303,7 +302,7 @@ def appointment_book(
 
     # The calendar is read before looking for an earlier identical booking: a retry that finds
     # the time taken by its twin then also finds the twin.
-    offered = day_offered(service, day=start.astimezone(clinic_zone()).date(), now=now)
+    offered = day_offered(service, day=clinic_today(start), now=now)
     existing = _identical(patient, service, start)
     if existing is not None:
         return BookingResult(existing, created=False)
@@ -377,7 +376,7 @@ def appointment_create_manual(
     if start < now:
         raise ApplicationError(IN_THE_PAST)
 
-    day = start.astimezone(clinic_zone()).date()
+    day = clinic_today(start)
     day_start, day_end = local_day_bounds(day, clinic_zone())
     cal = service_calendar(service, start=day_start, end=day_end)
     free = cal.free_providers(start, held_span(start, minutes)[1] - start)
@@ -461,7 +460,7 @@ def appointment_complete(
     otherwise. Its campaign becomes RECOVERED when the status machine allows; the patient is now
     an EXISTING patient, and `next_follow_up_date`, when given, is when the recall is due."""
     appointment = appointment_get(appointment_id=appointment_id)
-    today = timezone.now().astimezone(clinic_zone()).date()
+    today = clinic_today()
     if next_follow_up_date is not None and next_follow_up_date < today:
         raise ApplicationError("next_follow_up_date is in the past.")
     _set_status(appointment, AppointmentStatus.COMPLETED)

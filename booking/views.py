@@ -16,11 +16,10 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 
 from appointments.api import THROTTLED, BookingRateThrottle
-from appointments.availability import clinic_zone, day_offered, month_availability
+from appointments.availability import day_offered, month_availability
 from appointments.booking_links import BookingLinkError, booking_token_campaign_id
 from appointments.models import Service
 from appointments.services import (
@@ -31,6 +30,7 @@ from appointments.services import (
 )
 from booking.forms import ContactForm
 from campaigns.models import Campaign
+from dentalai.clinic_time import clinic_today, clinic_zone
 from dentalai.errors import ApplicationError, Conflict, NotFound
 
 SESSION_KEY = "booking_confirmed"
@@ -76,10 +76,6 @@ def _service(slug: str) -> Service:
     return service
 
 
-def _today() -> dt.date:
-    return timezone.now().astimezone(clinic_zone()).date()
-
-
 def _parse_day(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -114,7 +110,7 @@ def start(request):
 
 
 def _month_of(request, day: dt.date | None) -> tuple[int, int]:
-    today = _today()
+    today = clinic_today()
     if day is not None:
         year, month = day.year, day.month
     else:
@@ -133,7 +129,7 @@ def _month_of(request, day: dt.date | None) -> tuple[int, int]:
 def _calendar(request, service: Service, link: Link, day: dt.date | None) -> dict:
     year, month = _month_of(request, day)
     free = month_availability(service, year=year, month=month)
-    today = _today()
+    today = clinic_today()
     if not free and day is None and not request.GET.get("month"):
         # Late in a full month, open on the next one rather than on an empty page.
         next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)

@@ -7,7 +7,8 @@ import datetime as dt
 
 from agent.services import agent_run_due_followups
 from campaigns.conf import scheduler_settings
-from campaigns.triggers import clinic_zone, daily_trigger_run
+from campaigns.triggers import daily_trigger_run
+from dentalai.clinic_time import clinic_today
 from dentalai.jobs import job_run
 from dentalai.schedules import is_daily_trigger_moment, parse_intended
 
@@ -28,7 +29,7 @@ def run_daily_trigger(
         if not is_daily_trigger_moment(moment, dt.time.fromisoformat(at)):
             # The schedule's other UTC time: the one `at` takes in the other half of the year.
             return {"skipped": f"not {at} on the clinic's clock"}
-        today = today or moment.astimezone(clinic_zone()).date()
+        today = today or clinic_today(moment)
     with job_run(DAILY_TRIGGER) as run:
         run.counts = daily_trigger_run(today=today).as_counts()
     return run.counts

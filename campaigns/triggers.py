@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -40,6 +39,7 @@ from campaigns.conf import scheduler_settings
 from campaigns.models import Campaign
 from campaigns.services import channel_thread_id
 from dentalai.choices import Channel
+from dentalai.clinic_time import clinic_today, start_of_clinic_day
 from patients.choices import PatientType
 from patients.models import Patient
 
@@ -99,18 +99,6 @@ class TriggerResult:
             "marked_failed": self.marked_failed,
             "outcomes": dict(sorted(self.outcomes.items())),
         }
-
-
-def clinic_zone() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def clinic_today(now: dt.datetime) -> dt.date:
-    return now.astimezone(clinic_zone()).date()
-
-
-def start_of_clinic_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=clinic_zone())
 
 
 def campaign_channel(row: dict) -> str | None:

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from agent.models import KnowledgeArticle
-from appointments.availability import clinic_zone
 from appointments.models import Service
 from campaigns.choices import CampaignStatus, CampaignType
 from dentalai.audit import audit_record
 from dentalai.choices import Channel
+from dentalai.clinic_time import clinic_zone
 from dentalai.models import User
 from patients.choices import PatientType
 from patients.contact import normalize_email, normalize_phone

@@ -14,12 +14,12 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from appointments.availability import clinic_zone, local_datetime
 from appointments.choices import AppointmentStatus
 from appointments.models import Appointment, ProviderSchedule, Service
 from campaigns.choices import CampaignStatus as S
 from campaigns.choices import CampaignType, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
+from dentalai.clinic_time import clinic_zone, local_datetime
 from dentalai.errors import NotFound
 from dentalai.models import User
 from messaging.models import OutboxMessage

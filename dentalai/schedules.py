@@ -25,6 +25,7 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 
 from campaigns.conf import scheduler_settings
+from dentalai.clinic_time import clinic_today, clinic_zone, start_of_clinic_day
 
 DAILY_TRIGGER = "daily-trigger"
 DUE_FOLLOWUPS = "due-followups"
@@ -69,10 +70,6 @@ def cron_zone() -> ZoneInfo:
     return ZoneInfo(Conf.TIME_ZONE or settings.TIME_ZONE)
 
 
-def clinic_zone() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
 def daily_trigger_cron(at: dt.time, *, start: dt.date, days: int = 400) -> str:
     """A cron expression (in `cron_zone()`) firing at every time that clinic-local `at` falls
     on over `days` days from `start`: one time a day, or two when DST moves it."""
@@ -89,7 +86,7 @@ def daily_trigger_cron(at: dt.time, *, start: dt.date, days: int = 400) -> str:
 def is_daily_trigger_moment(moment: dt.datetime, at: dt.time) -> bool:
     """Whether `moment` is `at` on the clinic's clock that day (the first such moment on a
     fall-back day; the shifted one when DST skips `at`)."""
-    local_day = moment.astimezone(clinic_zone()).date()
+    local_day = clinic_today(moment)
     expected = dt.datetime.combine(local_day, at, tzinfo=clinic_zone())
     return _minute(expected) == _minute(moment)
 
@@ -198,7 +195,7 @@ def schedules_install(*, now: dt.datetime | None = None) -> list[tuple[str, str,
     is gone. Returns (name, "created" | "updated" | "unchanged" | "removed", description)."""
     now = now or timezone.now()
     report = []
-    plans = planned_schedules(today=now.astimezone(clinic_zone()).date())
+    plans = planned_schedules(today=clinic_today(now))
     for plan in plans:
         desired = _desired(plan.fields)
         rows = list(Schedule.objects.filter(name=plan.name).order_by("pk"))
@@ -236,7 +233,7 @@ def daily_trigger_catch_up(*, now: dt.datetime | None = None) -> bool:
     local = now.astimezone(clinic_zone())
     if local.time() < at:
         return False
-    start_of_day = dt.datetime.combine(local.date(), dt.time(0), tzinfo=clinic_zone())
+    start_of_day = start_of_clinic_day(local.date())
     if JobRun.objects.filter(
         name="daily_trigger", status=JobRun.Status.OK, started_at__gte=start_of_day
     ).exists():

@@ -9,12 +9,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from agent.models import KnowledgeArticle
-from appointments.availability import clinic_zone
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment
 from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus
 from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
+from dentalai.clinic_time import clinic_zone
 from dentalai.models import AuditEntry
 from messaging.models import OutboxMessage
 from patients.choices import PatientType

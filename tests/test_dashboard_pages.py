@@ -6,10 +6,10 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from agent.models import KnowledgeArticle
-from appointments.availability import clinic_zone
 from appointments.models import Appointment
 from campaigns.choices import CampaignStatus
 from campaigns.models import Campaign
+from dentalai.clinic_time import clinic_zone
 from dentalai.models import User
 from messaging.models import OutboxMessage
 from patients.models import Patient

@@ -6,10 +6,10 @@ import datetime as dt
 from django import template
 from django.utils.html import format_html
 
-from appointments.availability import clinic_zone
 from campaigns.choices import CampaignStatus
 from campaigns.status import ACTIVE_STATUSES
 from dashboard import selectors
+from dentalai.clinic_time import clinic_zone
 
 register = template.Library()
 

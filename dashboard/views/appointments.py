@@ -9,16 +9,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from appointments import services
-from appointments.availability import clinic_zone
 from appointments.choices import AppointmentStatus
 from dashboard import selectors
 from dashboard.forms import AppointmentCreateForm, CalendarForm, CompleteForm
 from dashboard.views.common import get_or_404
+from dentalai.clinic_time import clinic_today, clinic_zone
 from dentalai.errors import ApplicationError, NotFound
 
 ROW_MINUTES = 15
@@ -49,16 +48,12 @@ def _minutes(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
 
-def _today() -> dt.date:
-    return timezone.now().astimezone(clinic_zone()).date()
-
-
 def _calendar(request):
     providers = selectors.providers()
     form = CalendarForm(request.GET or None, providers=providers)
     data = form.cleaned_data if form.is_valid() else {}
     view = data.get("view") or "day"
-    day = data.get("date") or _today()
+    day = data.get("date") or clinic_today()
     by_id = {p.pk: p for p in providers}
     chosen = by_id.get(data.get("provider") or "")
     if view == "week":
@@ -153,7 +148,7 @@ def _calendar(request):
         "view": view,
         "day": day,
         "days": days,
-        "today": _today(),
+        "today": clinic_today(),
         "previous": (day - step).isoformat(),
         "next": (day + step).isoformat(),
         "providers": providers,
@@ -183,7 +178,7 @@ def appointment_detail(request, appointment_id: str):
 
 
 def _initial(request) -> dict:
-    initial = {"date": _today().isoformat(), "time": "09:00"}
+    initial = {"date": clinic_today().isoformat(), "time": "09:00"}
     for key in ("date", "time", "provider", "service"):
         if request.GET.get(key):
             initial[key] = request.GET[key]

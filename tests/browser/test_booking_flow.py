@@ -7,11 +7,12 @@ from datetime import date
 
 from playwright.sync_api import expect
 
-from appointments.availability import clinic_zone, month_availability
+from appointments.availability import month_availability
 from appointments.booking_links import booking_token_make
 from appointments.models import Appointment, Service
 from campaigns.choices import CampaignStatus
 from campaigns.models import Campaign
+from dentalai.clinic_time import clinic_zone
 from tests.browser.conftest import log_in
 
 SERVICE = "implant_consultation"  # one provider: a taken time is gone for everyone

@@ -1,0 +1,39 @@
+"""Clinic time, in one place: the clinic's zone (`CLINIC_TIME_ZONE`), its calendar day, and the
+instant of a wall-clock time on a given day. Every app asks here; nothing else builds a zone.
+
+Instants are stored and compared in UTC; days and wall-clock times are the clinic's.
+"""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+
+def clinic_zone() -> ZoneInfo:
+    return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def clinic_today(now: dt.datetime | None = None) -> dt.date:
+    """The clinic's calendar day at `now` (default: this moment)."""
+    from django.utils import timezone
+
+    return (now or timezone.now()).astimezone(clinic_zone()).date()
+
+
+def local_datetime(day: dt.date, wall: dt.time, zone: ZoneInfo | None = None) -> dt.datetime:
+    """The UTC instant of a local wall-clock time. A time repeated by a fall-back change is its
+    first occurrence; a time skipped by a spring-forward change maps past the gap (02:30 that
+    does not exist is 03:30), so a block starting in the gap starts when the gap ends."""
+    return dt.datetime.combine(day, wall, tzinfo=zone or clinic_zone()).astimezone(dt.UTC)
+
+
+def start_of_clinic_day(day: dt.date) -> dt.datetime:
+    """The UTC instant the clinic's `day` begins."""
+    return local_datetime(day, dt.time(0))
+
+
+def local_day_bounds(day: dt.date, zone: ZoneInfo | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a clinic-local calendar day, in UTC (23 or 25 hours on a DST change)."""
+    next_day = day + dt.timedelta(days=1)
+    return local_datetime(day, dt.time(0), zone), local_datetime(next_day, dt.time(0), zone)
