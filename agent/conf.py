@@ -9,10 +9,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 
-env = environ.Env()
+from dentalai.env import clock_time, env, read, text
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # TCPA: no telemarketing-style messages before 08:00 or after 21:00 at the recipient's end.
@@ -34,23 +33,8 @@ class AgentSettings:
     handoff_notify_email: str
 
 
-def _get(name: str, cast, default):
-    try:
-        return cast(name, default=default)
-    except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
-        raise ImproperlyConfigured(f"{name}: {exc}") from exc
-
-
-def _time(name: str, default: str) -> dt.time:
-    raw = env.str(name, default=default).strip()
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ImproperlyConfigured(f"{name}: {raw!r} is not a time like 09:00")
-    return dt.time(int(match[1]), int(match[2]))
-
-
 def _days(name: str, default: str) -> frozenset[int]:
-    raw = env.str(name, default=default).strip().lower()
+    raw = text(name, default).lower()
     days: set[int] = set()
     for part in filter(None, (p.strip() for p in raw.split(","))):
         first, _, last = part.partition("-")
@@ -67,41 +51,41 @@ def _days(name: str, default: str) -> frozenset[int]:
 
 
 def agent_settings() -> AgentSettings:
-    llm = env.str("AGENT_LLM", default="offline").strip().lower()
+    llm = text("AGENT_LLM", "offline").lower()
     if llm not in ("offline", "openai"):
         raise ImproperlyConfigured(f"AGENT_LLM: {llm!r} is not 'offline' or 'openai'")
     api_key = env.str("OPENAI_API_KEY", default="")
     if llm == "openai" and not api_key:
         raise ImproperlyConfigured("OPENAI_API_KEY must be set when AGENT_LLM=openai")
-    base_url = env.str("OPENAI_BASE_URL", default="").strip()
+    base_url = text("OPENAI_BASE_URL", "")
     if base_url and not re.match(r"https?://", base_url):
         raise ImproperlyConfigured(f"OPENAI_BASE_URL: {base_url!r} is not an http(s) URL")
-    timeout = _get("OPENAI_TIMEOUT_SECONDS", env.float, 20.0)
+    timeout = read("OPENAI_TIMEOUT_SECONDS", env.float, 20.0)
     if timeout <= 0:
         raise ImproperlyConfigured("OPENAI_TIMEOUT_SECONDS must be positive")
-    retries = _get("OPENAI_MAX_RETRIES", env.int, 2)
+    retries = read("OPENAI_MAX_RETRIES", env.int, 2)
     if not 0 <= retries <= 5:
         raise ImproperlyConfigured("OPENAI_MAX_RETRIES must be between 0 and 5")
 
-    start = _time("SEND_WINDOW_START", "09:00")
-    end = _time("SEND_WINDOW_END", "19:00")
+    start = clock_time("SEND_WINDOW_START", "09:00")
+    end = clock_time("SEND_WINDOW_END", "19:00")
     if not start < end:
         raise ImproperlyConfigured("SEND_WINDOW_START must be before SEND_WINDOW_END")
     if start < HARD_WINDOW[0] or end > HARD_WINDOW[1]:
         raise ImproperlyConfigured(
             "SEND_WINDOW_START/SEND_WINDOW_END must stay within 08:00-21:00 clinic time"
         )
-    interval = _get("FOLLOW_UP_INTERVAL_DAYS", env.float, 3.0)
+    interval = read("FOLLOW_UP_INTERVAL_DAYS", env.float, 3.0)
     if interval < 1:
         raise ImproperlyConfigured("FOLLOW_UP_INTERVAL_DAYS must be at least 1")
-    notify = env.str("HANDOFF_NOTIFY_EMAIL", default="").strip()
+    notify = text("HANDOFF_NOTIFY_EMAIL", "")
     if notify and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", notify):
         raise ImproperlyConfigured(f"HANDOFF_NOTIFY_EMAIL: {notify!r} is not an email address")
 
     return AgentSettings(
         llm=llm,
         openai_api_key=api_key,
-        openai_model=env.str("OPENAI_MODEL", default="gpt-4o-mini").strip(),
+        openai_model=text("OPENAI_MODEL", "gpt-4o-mini"),
         openai_base_url=base_url,
         openai_timeout_seconds=timeout,
         openai_max_retries=retries,

@@ -6,14 +6,12 @@ with ImproperlyConfigured naming the variable instead of failing at 07:00 the ne
 """
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 
-env = environ.Env()
+from dentalai.env import clock_time, integer, text
 
 
 @dataclass(frozen=True)
@@ -26,26 +24,8 @@ class SchedulerSettings:
     recall_estimated_value: Decimal
 
 
-def _time(name: str, default: str) -> dt.time:
-    raw = env.str(name, default=default).strip()
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ImproperlyConfigured(f"{name}: {raw!r} is not a time like 07:00")
-    return dt.time(int(match[1]), int(match[2]))
-
-
-def _int(name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = env.int(name, default=default)
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(f"{name}: {exc}") from exc
-    if not low <= value <= high:
-        raise ImproperlyConfigured(f"{name}: {value} is not between {low} and {high}")
-    return value
-
-
 def _money(name: str, default: str) -> Decimal:
-    raw = env.str(name, default=default).strip()
+    raw = text(name, default)
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:
@@ -58,11 +38,11 @@ def _money(name: str, default: str) -> Decimal:
 
 def scheduler_settings() -> SchedulerSettings:
     return SchedulerSettings(
-        daily_trigger_time=_time("DAILY_TRIGGER_TIME", "07:00"),
+        daily_trigger_time=clock_time("DAILY_TRIGGER_TIME", "07:00"),
         # Every 1-60 minutes: under a minute the scheduler's own 30 s tick is the limit.
-        followup_interval_minutes=_int("FOLLOWUP_INTERVAL_MINUTES", 5, 1, 60),
-        followup_batch_size=_int("FOLLOWUP_BATCH_SIZE", 500, 1, 10_000),
-        gmail_poll_minutes=_int("GMAIL_POLL_MINUTES", 5, 1, 60),
+        followup_interval_minutes=integer("FOLLOWUP_INTERVAL_MINUTES", 5, 1, 60),
+        followup_batch_size=integer("FOLLOWUP_BATCH_SIZE", 500, 1, 10_000),
+        gmail_poll_minutes=integer("GMAIL_POLL_MINUTES", 5, 1, 60),
         # A recovered lead's first visit (new-patient exam, X-rays, cleaning), and a recall
         # visit (cleaning and checkup): staff correct it per campaign once the treatment is known.
         recovery_estimated_value=_money("RECOVERY_ESTIMATED_VALUE", "300.00"),

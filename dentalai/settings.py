@@ -14,37 +14,15 @@ import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from dentalai.database import database_from_url, is_mongodb
+from dentalai.env import boolean, env, read, text
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
 
 
-def _read(name, cast, default):
-    """Read one variable, turning a parse error into one that names it."""
-    try:
-        return cast(name, default=default)
-    except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
-        raise ImproperlyConfigured(f"{name}: {exc}") from exc
-
-
-_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
-_BOOLEANS |= {"0": False, "false": False, "no": False, "off": False}
-
-
-def _bool(name, default):
-    """django-environ reads any unknown word as False; a typo must not turn a setting off."""
-    raw = env.str(name, default="").strip().lower()
-    if not raw:
-        return default
-    if raw not in _BOOLEANS:
-        raise ImproperlyConfigured(f"{name}: {raw!r} is not one of {', '.join(_BOOLEANS)}")
-    return _BOOLEANS[raw]
-
-
-DEBUG = _bool("DEBUG", True)
+DEBUG = boolean("DEBUG", True)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -52,19 +30,19 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
 
-ALLOWED_HOSTS = _read(
+ALLOWED_HOSTS = read(
     "ALLOWED_HOSTS", env.list, ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
 )
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
-CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, [])
+CSRF_TRUSTED_ORIGINS = read("CSRF_TRUSTED_ORIGINS", env.list, [])
 
 # Public base URL of this site, used in links we send (booking, unsubscribe).
-SITE_URL = _read("SITE_URL", env.url, "http://127.0.0.1:8000").geturl().rstrip("/")
+SITE_URL = read("SITE_URL", env.url, "http://127.0.0.1:8000").geturl().rstrip("/")
 
 # --- Database ------------------------------------------------------------------------------
 DATABASE_URL = env.str("DATABASE_URL", default="")
-DATABASE_POOL_SIZE = _read("DATABASE_POOL_SIZE", env.int, 0)
+DATABASE_POOL_SIZE = read("DATABASE_POOL_SIZE", env.int, 0)
 if not 0 <= DATABASE_POOL_SIZE <= 500:
     raise ImproperlyConfigured("DATABASE_POOL_SIZE must be between 0 (no pool) and 500")
 DATABASES = {
@@ -189,19 +167,19 @@ if PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
 # --- API and booking -------------------------------------------------------------------------
 # Staff API tokens (HS256). The signing key defaults to SECRET_KEY.
 JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY
-JWT_LIFETIME_MINUTES = _read("JWT_LIFETIME_MINUTES", env.int, 15)
+JWT_LIFETIME_MINUTES = read("JWT_LIFETIME_MINUTES", env.int, 15)
 # Throttles ("count/period", period s, m, h or d, e.g. "10/15m"): login per client IP and per
 # email, public booking per client IP.
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="20/15m")
 LOGIN_RATE_PER_EMAIL = env.str("LOGIN_RATE_PER_EMAIL", default="5/15m")
 BOOKING_RATE_PER_IP = env.str("BOOKING_RATE_PER_IP", default="20/h")
 # Behind a proxy: how many proxies append to X-Forwarded-For (the client is the one before).
-NINJA_NUM_PROXIES = _read("NUM_PROXIES", env.int, 0)
+NINJA_NUM_PROXIES = read("NUM_PROXIES", env.int, 0)
 # Public booking: offered start times are this many minutes apart (a multiple of 15), no
 # sooner than this lead time; a booking link stays valid this many days.
-BOOKING_SLOT_STEP_MINUTES = _read("BOOKING_SLOT_STEP_MINUTES", env.int, 30)
-BOOKING_MIN_LEAD_MINUTES = _read("BOOKING_MIN_LEAD_MINUTES", env.int, 120)
-BOOKING_LINK_MAX_AGE_DAYS = _read("BOOKING_LINK_MAX_AGE_DAYS", env.int, 30)
+BOOKING_SLOT_STEP_MINUTES = read("BOOKING_SLOT_STEP_MINUTES", env.int, 30)
+BOOKING_MIN_LEAD_MINUTES = read("BOOKING_MIN_LEAD_MINUTES", env.int, 120)
+BOOKING_LINK_MAX_AGE_DAYS = read("BOOKING_LINK_MAX_AGE_DAYS", env.int, 30)
 if BOOKING_SLOT_STEP_MINUTES <= 0 or BOOKING_SLOT_STEP_MINUTES % 15:
     raise ImproperlyConfigured("BOOKING_SLOT_STEP_MINUTES must be a positive multiple of 15.")
 for _rate_name in ("LOGIN_RATE_PER_IP", "LOGIN_RATE_PER_EMAIL", "BOOKING_RATE_PER_IP"):
@@ -218,8 +196,8 @@ MESSAGING_BACKENDS = {
 }
 
 # Campaign defaults.
-CAMPAIGN_MAX_ATTEMPTS = _read("CAMPAIGN_MAX_ATTEMPTS", env.int, 3)
-RECOVERY_COOLDOWN_DAYS = _read("RECOVERY_COOLDOWN_DAYS", env.int, 180)
+CAMPAIGN_MAX_ATTEMPTS = read("CAMPAIGN_MAX_ATTEMPTS", env.int, 3)
+RECOVERY_COOLDOWN_DAYS = read("RECOVERY_COOLDOWN_DAYS", env.int, 180)
 if CAMPAIGN_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("CAMPAIGN_MAX_ATTEMPTS must be at least 1.")
 if RECOVERY_COOLDOWN_DAYS < 0:
@@ -249,7 +227,7 @@ STORAGES = {
 # --- Cache (throttling) -----------------------------------------------------------------------
 # Per-process memory by default; with several web processes set CACHE_URL (e.g.
 # redis://127.0.0.1:6379/1) so that throttles count across all of them.
-CACHES = {"default": _read("CACHE_URL", env.cache_url, "locmemcache://")}
+CACHES = {"default": read("CACHE_URL", env.cache_url, "locmemcache://")}
 
 # --- Background jobs (django-q2) -------------------------------------------------------------
 # The ORM broker works on every database; on MongoDB run a single qcluster (its scheduler
@@ -257,21 +235,21 @@ CACHES = {"default": _read("CACHE_URL", env.cache_url, "locmemcache://")}
 Q_CLUSTER = {
     "name": "dentalai",
     "orm": "default",
-    "workers": _read("Q_WORKERS", env.int, 2),
+    "workers": read("Q_WORKERS", env.int, 2),
     "timeout": 120,
     "retry": 300,
     "max_attempts": 3,
     "catch_up": False,
-    "sync": _bool("Q_SYNC", False),
+    "sync": boolean("Q_SYNC", False),
     "label": "Background jobs",
 }
 # Webhook events are drained by a job queued at most once per this many seconds per web
 # process (messaging.ingest); 0 queues one per event.
-WEBHOOK_DRAIN_COALESCE_SECONDS = _read("WEBHOOK_DRAIN_COALESCE_SECONDS", env.float, 1.0)
+WEBHOOK_DRAIN_COALESCE_SECONDS = read("WEBHOOK_DRAIN_COALESCE_SECONDS", env.float, 1.0)
 if not 0 <= WEBHOOK_DRAIN_COALESCE_SECONDS <= 60:
     raise ImproperlyConfigured("WEBHOOK_DRAIN_COALESCE_SECONDS must be between 0 and 60")
 # The broker: the database (default, every backend), Redis, or MongoDB.
-Q_BROKER = env.str("Q_BROKER", default="orm").strip().lower()
+Q_BROKER = text("Q_BROKER", "orm").lower()
 if Q_BROKER == "redis":
     del Q_CLUSTER["orm"]
     Q_CLUSTER["redis"] = env.str("Q_REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -296,12 +274,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = boolean("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", env.int, 31536000)
+    SECURE_HSTS_SECONDS = read("SECURE_HSTS_SECONDS", env.int, 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = boolean("SECURE_HSTS_PRELOAD", False)
     if not SECURE_HSTS_PRELOAD:
         # Preloading commits the clinic's whole domain to HTTPS for good: its IT decides.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]

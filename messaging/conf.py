@@ -13,11 +13,10 @@ import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import environ
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-env = environ.Env()
+from dentalai.env import env, integer, read, text
 
 # Allowed keys of TWILIO_WHATSAPP_TEMPLATE_SIDS: the agent's message kinds, "staff" for staff
 # replies and "default" for any kind without its own template.
@@ -62,40 +61,22 @@ class MessagingSettings:
         return value
 
 
-def _get(name: str, cast, default):
-    try:
-        return cast(name, default=default)
-    except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
-        raise ImproperlyConfigured(f"{name}: {exc}") from exc
-
-
-def _str(name: str, default: str = "") -> str:
-    return env.str(name, default=default).strip()
-
-
-def _int(name: str, default: int, low: int, high: int) -> int:
-    value = _get(name, env.int, default)
-    if not low <= value <= high:
-        raise ImproperlyConfigured(f"{name}: {value} is not between {low} and {high}")
-    return value
-
-
 def _url(name: str) -> str:
-    value = _str(name).rstrip("/")
+    value = text(name).rstrip("/")
     if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise ImproperlyConfigured(f"{name}: {value!r} is not an http(s) URL")
     return value
 
 
 def _email(name: str) -> str:
-    value = _str(name).lower()
+    value = text(name).lower()
     if value and not _EMAIL.fullmatch(value):
         raise ImproperlyConfigured(f"{name}: {value!r} is not an email address")
     return value
 
 
 def _phone(name: str, *, prefix: str = "") -> str:
-    value = _str(name)
+    value = text(name)
     if value and not re.fullmatch(re.escape(prefix) + r"\+[1-9]\d{6,14}", value):
         example = f"{prefix}+15551234567"
         raise ImproperlyConfigured(f"{name}: {value!r} is not a number like {example}")
@@ -107,7 +88,7 @@ def _templates(name: str) -> dict[str, str]:
     from agent.choices import MessageKind
 
     allowed = (*MessageKind.values, *TEMPLATE_KEYS_EXTRA)
-    raw = _str(name)
+    raw = text(name)
     templates: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in raw.split(","))):
         key, sep, sid = (s.strip() for s in part.partition("="))
@@ -127,51 +108,51 @@ def messaging_settings() -> MessagingSettings:
 
 @functools.lru_cache(maxsize=16)
 def _parse(values: tuple[str | None, ...]) -> MessagingSettings:  # values: the cache key
-    whatsapp_from = _str("TWILIO_WHATSAPP_FROM")
+    whatsapp_from = text("TWILIO_WHATSAPP_FROM")
     if whatsapp_from and not whatsapp_from.startswith("whatsapp:"):
         whatsapp_from = f"whatsapp:{whatsapp_from}"
     if whatsapp_from and not re.fullmatch(r"whatsapp:\+[1-9]\d{6,14}", whatsapp_from):
         raise ImproperlyConfigured(
             f"TWILIO_WHATSAPP_FROM: {whatsapp_from!r} is not a number like whatsapp:+15551234567"
         )
-    account_sid = _str("TWILIO_ACCOUNT_SID")
+    account_sid = text("TWILIO_ACCOUNT_SID")
     if account_sid and not re.fullmatch(r"AC[0-9a-fA-F]{32}", account_sid):
         raise ImproperlyConfigured(f"TWILIO_ACCOUNT_SID: {account_sid!r} is not an AC… SID")
-    service_sid = _str("TWILIO_MESSAGING_SERVICE_SID")
+    service_sid = text("TWILIO_MESSAGING_SERVICE_SID")
     if service_sid and not re.fullmatch(r"MG[0-9a-fA-F]{32}", service_sid):
         raise ImproperlyConfigured(
             f"TWILIO_MESSAGING_SERVICE_SID: {service_sid!r} is not an MG… SID"
         )
-    topic = _str("GMAIL_TOPIC")
+    topic = text("GMAIL_TOPIC")
     if topic and not re.fullmatch(r"projects/[^/\s]+/topics/[^/\s]+", topic):
         raise ImproperlyConfigured(
             f"GMAIL_TOPIC: {topic!r} is not a topic name like projects/PROJECT/topics/TOPIC"
         )
-    timeout = _get("SEND_TIMEOUT_SECONDS", env.float, 15.0)
+    timeout = read("SEND_TIMEOUT_SECONDS", env.float, 15.0)
     if not 0 < timeout <= 120:
         raise ImproperlyConfigured("SEND_TIMEOUT_SECONDS must be between 0 and 120")
     default_token = Path(settings.BASE_DIR) / "var" / "gmail-token.json"
     return MessagingSettings(
         gmail_address=_email("GMAIL_ADDRESS"),
-        gmail_credentials_file=_str("GMAIL_CREDENTIALS_FILE"),
-        gmail_token_file=_str("GMAIL_TOKEN_FILE") or str(default_token),
-        gmail_service_account_file=_str("GMAIL_SERVICE_ACCOUNT_FILE"),
+        gmail_credentials_file=text("GMAIL_CREDENTIALS_FILE"),
+        gmail_token_file=text("GMAIL_TOKEN_FILE") or str(default_token),
+        gmail_service_account_file=text("GMAIL_SERVICE_ACCOUNT_FILE"),
         gmail_topic=topic,
-        gmail_resync_max=_int("GMAIL_RESYNC_MAX", 50, 1, 500),
-        pubsub_verification_token=_str("PUBSUB_VERIFICATION_TOKEN"),
-        pubsub_audience=_str("PUBSUB_AUDIENCE"),
+        gmail_resync_max=integer("GMAIL_RESYNC_MAX", 50, 1, 500),
+        pubsub_verification_token=text("PUBSUB_VERIFICATION_TOKEN"),
+        pubsub_audience=text("PUBSUB_AUDIENCE"),
         pubsub_service_account_email=_email("PUBSUB_SERVICE_ACCOUNT_EMAIL"),
-        incoming_webhook_secret=_str("INCOMING_WEBHOOK_SECRET"),
+        incoming_webhook_secret=text("INCOMING_WEBHOOK_SECRET"),
         twilio_account_sid=account_sid,
-        twilio_auth_token=_str("TWILIO_AUTH_TOKEN"),
+        twilio_auth_token=text("TWILIO_AUTH_TOKEN"),
         twilio_from_number=_phone("TWILIO_FROM_NUMBER"),
         twilio_messaging_service_sid=service_sid,
         twilio_whatsapp_from=whatsapp_from,
         twilio_whatsapp_template_sids=_templates("TWILIO_WHATSAPP_TEMPLATE_SIDS"),
         twilio_api_base_url=_url("TWILIO_API_BASE_URL"),
         webhook_public_url=_url("WEBHOOK_PUBLIC_URL"),
-        send_retry_max=_int("SEND_RETRY_MAX", 4, 0, 10),
-        send_retry_base_seconds=_int("SEND_RETRY_BASE_SECONDS", 60, 1, 3600),
+        send_retry_max=integer("SEND_RETRY_MAX", 4, 0, 10),
+        send_retry_base_seconds=integer("SEND_RETRY_BASE_SECONDS", 60, 1, 3600),
         send_timeout_seconds=timeout,
     )
 
@@ -179,7 +160,7 @@ def _parse(values: tuple[str | None, ...]) -> MessagingSettings:  # values: the 
 def pubsub_verification_token() -> str:
     """PUBSUB_VERIFICATION_TOKEN alone, for the Gmail push: it is read on every push, and
     parsing every other setting for it would be a good part of the push's cost."""
-    return _str("PUBSUB_VERIFICATION_TOKEN")
+    return text("PUBSUB_VERIFICATION_TOKEN")
 
 
 def setting_names() -> list[str]:

@@ -56,7 +56,11 @@ def test_the_env_example_lists_every_variable_the_agent_reads():
 
     root = Path(__file__).resolve().parent.parent
     source = (root / "agent" / "conf.py").read_text()
-    read = set(re.findall(r'(?:_get|_time|_days|env\.\w+)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    read = set(
+        re.findall(
+            r'(?:read|text|clock_time|integer|_days|env\.\w+)\(\s*"([A-Z][A-Z0-9_]+)"', source
+        )
+    )
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
     assert len(read) >= 11
     assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"

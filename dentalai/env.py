@@ -1,0 +1,54 @@
+"""Reading settings from the environment: the one reader every app's settings use
+(`dentalai/settings.py`, `agent/conf.py`, `campaigns/conf.py`, `messaging/conf.py`). Each value
+that does not parse raises ImproperlyConfigured naming its variable, so a typo stops the process
+at start-up instead of quietly turning a setting off.
+"""
+
+import datetime as dt
+import re
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+env = environ.Env()
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLEANS |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def read(name: str, cast, default):
+    """`cast` is one of django-environ's readers (`env.int`, `env.list`, …)."""
+    try:
+        return cast(name, default=default)
+    except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
+
+
+def text(name: str, default: str = "") -> str:
+    return env.str(name, default=default).strip()
+
+
+def boolean(name: str, default: bool) -> bool:
+    """django-environ reads any unknown word as False; a typo must not turn a setting off."""
+    raw = text(name).lower()
+    if not raw:
+        return default
+    if raw not in _BOOLEANS:
+        raise ImproperlyConfigured(f"{name}: {raw!r} is not one of {', '.join(_BOOLEANS)}")
+    return _BOOLEANS[raw]
+
+
+def integer(name: str, default: int, low: int, high: int) -> int:
+    value = read(name, env.int, default)
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name}: {value} is not between {low} and {high}")
+    return value
+
+
+def clock_time(name: str, default: str) -> dt.time:
+    """A wall-clock time written HH:MM."""
+    raw = text(name, default)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ImproperlyConfigured(f"{name}: {raw!r} is not a time like {default}")
+    return dt.time(int(match[1]), int(match[2]))
