@@ -206,10 +206,12 @@ KEEP_MESSAGING = rules(
 
 # The patient says they want the messages: a keyword in it is quoted, not meant ("unsubscribe?
 # no way, I need these reminders"). Only the carrier keyword as the whole message outranks it.
+# "I/we" then the verb, with nothing but an intensifier between: "I don't really like the
+# texts" is no wish to keep them.
 WANTS_MESSAGES = rules(
     (
-        r"(?<!n't )(?<!not )(?<!longer )(?<!never )\b(need|want|like|love|appreciate)\s+"
-        r"(these|the|your|my|them|those)\s+(\w+\s+)?(texts?|messages?|emails?|reminders?)\b",
+        r"\b(i|we)\s+((really|actually|still|do|totally)\s+){0,2}(need|want|like|love|appreciate)"
+        r"\s+(these|the|your|my|them|those)\s+(\w+\s+)?(texts?|messages?|emails?|reminders?)\b",
         "I need these reminders",
     ),
     (r"\bkeep\s+(them|these|those|the \w+)\s+coming\b", "keep them coming"),

@@ -57,6 +57,7 @@ def test_the_carrier_keywords_opt_out_in_any_case_and_punctuation(text):
         "I don't need more reminders",
         "I no longer need these reminders, stop",
         "don't want the texts anymore. STOP",
+        "I don't really like the texts, stop sending them",
     ],
 )
 def test_free_text_requests_to_stop_opt_out(text):
