@@ -119,13 +119,14 @@ def _fit_linear(x: np.ndarray, y: list[str], c: float, *, scale: bool = True) ->
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    scaler = StandardScaler(with_mean=scale, with_std=scale).fit(x)
+    mean, std, scaled = 0.0, 1.0, x
+    if scale:
+        scaler = StandardScaler().fit(x)
+        mean, std, scaled = scaler.mean_, scaler.scale_, scaler.transform(x)
     fit = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=SEED)
-    fit.fit(scaler.transform(x), y)
-    scale_ = scaler.scale_ if scale else 1.0
-    mean = scaler.mean_ if scale else 0.0
-    coef = fit.coef_ / scale_
-    bias = fit.intercept_ - (fit.coef_ * mean / scale_).sum(axis=1)
+    fit.fit(scaled, y)
+    coef = fit.coef_ / std
+    bias = fit.intercept_ - (coef * mean).sum(axis=1)
     return Linear(
         coef.astype(np.float32), bias.astype(np.float32), tuple(str(c) for c in fit.classes_)
     )
@@ -144,45 +145,45 @@ def _lexical_matrix(lexical: Lexical, texts: list[str]) -> np.ndarray:
     return np.stack([lexical.vector(t) for t in texts])
 
 
-def _held_logits(part: Linear, x: np.ndarray, classes: tuple[str, ...]) -> np.ndarray:
-    """A fold's logits in the order of `classes` (a class its clinics lacked scores -20)."""
-    raw = x @ part.coef.T + part.bias
-    if part.classes == classes:
-        return raw
-    full = np.full((len(x), len(classes) if len(classes) > 2 else 1), -20.0)
-    for k, name in enumerate(part.classes):
-        full[:, classes.index(name)] = raw[:, k]
-    return full
-
-
-def _out_of_fold(x, y, groups, c) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Logits of each example from a fit that never saw its clinic."""
+def _out_of_fold(y, groups, fit_fold) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Logits of each example from a fit that never saw its clinic. `fit_fold(held)` fits on
+    the examples not `held` (a mask) and returns that fit and the held examples' features."""
     classes = tuple(sorted(set(y)))
     logits = np.zeros((len(y), len(classes) if len(classes) > 2 else 1))
     for clinic in sorted(set(groups)):
         held = np.array([g == clinic for g in groups])
-        part = _fit_linear(x[~held], [v for v, h in zip(y, held, strict=True) if not h], c)
-        logits[held] = _held_logits(part, x[held], classes)
+        part, features = fit_fold(held)
+        raw = features @ part.coef.T + part.bias
+        if part.classes != classes:  # a class missing from the other clinics
+            full = np.full((held.sum(), logits.shape[1]), -20.0)
+            for k, name in enumerate(part.classes):
+                full[:, classes.index(name)] = raw[:, k]
+            raw = full
+        logits[held] = raw
     return logits, classes
 
 
+def _linear_out_of_fold(x, y, groups, c) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Out-of-fold logits of a regression on fixed features `x`."""
+    return _out_of_fold(
+        y, groups, lambda held: (_fit_linear(x[~held], _kept(y, ~held), c), x[held])
+    )
+
+
 def _lexical_out_of_fold(texts, y, groups) -> np.ndarray:
-    """The words model's logits of each reply, from words and weights of the other clinics."""
-    classes = tuple(sorted(set(y)))
-    logits = np.zeros((len(y), len(classes)))
-    for clinic in sorted(set(groups)):
-        held = [g == clinic for g in groups]
-        rest = [t for t, h in zip(texts, held, strict=True) if not h]
+    """The words model's out-of-fold logits: vocabulary and weights from the other clinics."""
+
+    def fit_fold(held):
+        rest = _kept(texts, ~held)
         lexical = fit_lexical(rest)
-        part = _fit_linear(
-            _lexical_matrix(lexical, rest),
-            [v for v, h in zip(y, held, strict=True) if not h],
-            WORDS_C,
-            scale=False,
-        )
-        mine = [t for t, h in zip(texts, held, strict=True) if h]
-        logits[np.array(held)] = _held_logits(part, _lexical_matrix(lexical, mine), classes)
-    return logits
+        part = _fit_linear(_lexical_matrix(lexical, rest), _kept(y, ~held), WORDS_C, scale=False)
+        return part, _lexical_matrix(lexical, _kept(texts, held))
+
+    return _out_of_fold(y, groups, fit_fold)[0]
+
+
+def _kept(values: list, mask: np.ndarray) -> list:
+    return [v for v, keep in zip(values, mask, strict=True) if keep]
 
 
 def _temperature(logits: np.ndarray, y: list[str], classes: tuple[str, ...]) -> float:
@@ -217,9 +218,10 @@ def term_weights(replies: list[str], kb_texts: list[str]) -> dict[str, float]:
 
 def _answer_evidence(
     examples, kbs, embed, weights
-) -> tuple[np.ndarray, list[str], list[str], list[bool]]:
+) -> tuple[np.ndarray, list[str], list[str], list[bool], list[str]]:
     """One row per question that the knowledge base does or does not answer: the retrieval's
-    evidence, the label, the clinic, and whether the sentences give the kind asked for."""
+    evidence, the label, the clinic, whether the candidate can answer at all
+    (`Retrieved.eligible`), and which clause of which reply it is."""
     rows, labels, groups, kinds, clause_ids = [], [], [], [], []
     for ex in examples:
         if ex.intent != QUESTION:
@@ -270,7 +272,7 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
     y = [ex.intent for ex in examples]
     groups = [ex.clinic for ex in examples]
 
-    logits, classes = _out_of_fold(x, y, groups, INTENT_C)
+    logits, classes = _linear_out_of_fold(x, y, groups, INTENT_C)
     temperature = _temperature(logits, y, classes)
     word_logits = _lexical_out_of_fold(texts, y, groups)
     word_temperature = _temperature(word_logits, y, classes)
@@ -291,7 +293,7 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
 
     weights = term_weights(texts, [kb_text(kb) for kb in kbs.values()])
     ev, labels, ev_groups, kinds, clause_ids = _answer_evidence(examples, kbs, embed, weights)
-    ev_logits, ev_classes = _out_of_fold(ev, labels, ev_groups, ANSWER_C)
+    ev_logits, ev_classes = _linear_out_of_fold(ev, labels, ev_groups, ANSWER_C)
     yes_p = 1 / (1 + np.exp(-ev_logits[:, 0])) if ev_classes == ("no", "yes") else ev_logits[:, 0]
     answer = _fit_linear(ev, labels, ANSWER_C)
     return Model(
