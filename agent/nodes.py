@@ -37,7 +37,7 @@ S = CampaignStatus
 # --- Shared helpers ----------------------------------------------------------------------------
 
 
-def _to_send(
+def message_to_send(
     kind: str, text: str, *, expected_status: str, allow_opted_out: bool = False
 ) -> AgentState:
     """Hand a composed message to the send node. `expected_status` is what the campaign must
@@ -63,7 +63,8 @@ def _booking_link(campaign: Campaign, now: dt.datetime) -> str:
     return url
 
 
-def _context(state: AgentState, **extra) -> MessageContext:
+def message_context(state: AgentState, **extra) -> MessageContext:
+    """What a message template may say about this campaign and patient (no contact details)."""
     campaign, patient = state["campaign"], state["patient"]
     return MessageContext(
         channel=campaign.channel_type,
@@ -249,23 +250,23 @@ def query_knowledge_base(state: AgentState) -> AgentState:
 def generate_answer(state: AgentState) -> AgentState:
     decision, campaign = state["decision"], state["campaign"]
     link = _booking_link(campaign, state["now"])
-    text = compose(MessageKind.ANSWER, _context(state, link=link, answer=decision.answer))
-    return _to_send(MessageKind.ANSWER, text, expected_status=campaign.status)
+    text = compose(MessageKind.ANSWER, message_context(state, link=link, answer=decision.answer))
+    return message_to_send(MessageKind.ANSWER, text, expected_status=campaign.status)
 
 
 def send_booking_link(state: AgentState) -> AgentState:
     campaign = state["campaign"]
     link = _booking_link(campaign, state["now"])
-    text = compose(MessageKind.BOOKING_LINK, _context(state, link=link))
-    return _to_send(MessageKind.BOOKING_LINK, text, expected_status=campaign.status)
+    text = compose(MessageKind.BOOKING_LINK, message_context(state, link=link))
+    return message_to_send(MessageKind.BOOKING_LINK, text, expected_status=campaign.status)
 
 
 def close_declined(state: AgentState) -> AgentState:
     campaign = state["campaign"]
     if not campaign_move(campaign, S.RECOVERY_DECLINED, now=state["now"], next_attempt_at=None):
         return {"route": "end", "outcome": "changed_meanwhile"}
-    text = compose(MessageKind.CLOSE, _context(state))
-    return _to_send(MessageKind.CLOSE, text, expected_status=S.RECOVERY_DECLINED)
+    text = compose(MessageKind.CLOSE, message_context(state))
+    return message_to_send(MessageKind.CLOSE, text, expected_status=S.RECOVERY_DECLINED)
 
 
 def opt_out(state: AgentState) -> AgentState:
@@ -273,8 +274,8 @@ def opt_out(state: AgentState) -> AgentState:
     patient = state["patient"]
     patient_opt_out(patient=patient, now=state["now"])
     state["campaign"].refresh_from_db()
-    text = compose(MessageKind.OPT_OUT_CONFIRMATION, _context(state))
-    return _to_send(
+    text = compose(MessageKind.OPT_OUT_CONFIRMATION, message_context(state))
+    return message_to_send(
         MessageKind.OPT_OUT_CONFIRMATION, text, expected_status="", allow_opted_out=True
     )
 
@@ -284,8 +285,8 @@ def opt_in(state: AgentState) -> AgentState:
     incoming.ai_analysis = {"intent": "opt_in", "sentiment": "neutral"}
     incoming.save(update_fields=["ai_analysis"])
     patient_opt_in(patient=state["patient"])
-    text = compose(MessageKind.OPT_IN_CONFIRMATION, _context(state))
-    return _to_send(MessageKind.OPT_IN_CONFIRMATION, text, expected_status="")
+    text = compose(MessageKind.OPT_IN_CONFIRMATION, message_context(state))
+    return message_to_send(MessageKind.OPT_IN_CONFIRMATION, text, expected_status="")
 
 
 def initiate_handoff(state: AgentState) -> AgentState:
@@ -301,8 +302,8 @@ def initiate_handoff(state: AgentState) -> AgentState:
         return {"route": "end", "outcome": "changed_meanwhile"}
     notify_staff_of_handoff(campaign, details["reason"])
     urgent = details["reason"] == HandoffReason.PAIN_OR_EMERGENCY
-    text = compose(MessageKind.HANDOFF_NOTICE, _context(state, urgent=urgent))
-    return _to_send(MessageKind.HANDOFF_NOTICE, text, expected_status=S.HANDOFF_REQUIRED)
+    text = compose(MessageKind.HANDOFF_NOTICE, message_context(state, urgent=urgent))
+    return message_to_send(MessageKind.HANDOFF_NOTICE, text, expected_status=S.HANDOFF_REQUIRED)
 
 
 # --- Send and record -----------------------------------------------------------------------------

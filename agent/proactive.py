@@ -6,7 +6,7 @@ import logging
 from agent.choices import MessageKind
 from agent.conf import agent_settings
 from agent.messages import compose
-from agent.nodes import S, _context, _to_send
+from agent.nodes import S, message_context, message_to_send
 from agent.policy import proactive_send_time
 from agent.state import AgentState
 from campaigns.models import Campaign
@@ -67,7 +67,7 @@ def generate_follow_up(state: AgentState) -> AgentState:
     if not claimed:
         return {"outcome": "claimed_elsewhere", "route": "end"}
     kind = MessageKind.OUTREACH if campaign.attempts_made == 0 else MessageKind.FOLLOW_UP
-    text = compose(kind, _context(state))
+    text = compose(kind, message_context(state))
     campaign.attempts_made += 1
     campaign.next_attempt_at = now + interval
-    return _to_send(kind, text, expected_status=S.ATTEMPTING_RECOVERY)
+    return message_to_send(kind, text, expected_status=S.ATTEMPTING_RECOVERY)
