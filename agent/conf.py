@@ -57,7 +57,7 @@ def agent_settings() -> AgentSettings:
     api_key = env.str("OPENAI_API_KEY", default="")
     if llm == "openai" and not api_key:
         raise ImproperlyConfigured("OPENAI_API_KEY must be set when AGENT_LLM=openai")
-    base_url = text("OPENAI_BASE_URL", "")
+    base_url = text("OPENAI_BASE_URL")
     if base_url and not re.match(r"https?://", base_url):
         raise ImproperlyConfigured(f"OPENAI_BASE_URL: {base_url!r} is not an http(s) URL")
     timeout = read("OPENAI_TIMEOUT_SECONDS", env.float, 20.0)
@@ -78,7 +78,7 @@ def agent_settings() -> AgentSettings:
     interval = read("FOLLOW_UP_INTERVAL_DAYS", env.float, 3.0)
     if interval < 1:
         raise ImproperlyConfigured("FOLLOW_UP_INTERVAL_DAYS must be at least 1")
-    notify = text("HANDOFF_NOTIFY_EMAIL", "")
+    notify = text("HANDOFF_NOTIFY_EMAIL")
     if notify and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", notify):
         raise ImproperlyConfigured(f"HANDOFF_NOTIFY_EMAIL: {notify!r} is not an email address")
 

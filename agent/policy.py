@@ -62,7 +62,8 @@ def cap_release(patient_id: str, moment: dt.datetime) -> dt.datetime | None:
     if len(week) >= WEEKLY_CAP:
         return week[len(week) - WEEKLY_CAP] + WEEK
     today = clinic_today(moment)
-    if sum(1 for sent in week if sent >= start_of_clinic_day(today)) >= DAILY_CAP:
+    today_start = start_of_clinic_day(today)
+    if sum(1 for sent in week if sent >= today_start) >= DAILY_CAP:
         return start_of_clinic_day(today + dt.timedelta(days=1))
     return None
 

@@ -377,7 +377,7 @@ def appointment_create_manual(
         raise ApplicationError(IN_THE_PAST)
 
     day = clinic_today(start)
-    day_start, day_end = local_day_bounds(day, clinic_zone())
+    day_start, day_end = local_day_bounds(day)
     cal = service_calendar(service, start=day_start, end=day_end)
     free = cal.free_providers(start, held_span(start, minutes)[1] - start)
     if provider_id:

@@ -25,7 +25,7 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 
 from campaigns.conf import scheduler_settings
-from dentalai.clinic_time import clinic_today, clinic_zone, start_of_clinic_day
+from dentalai.clinic_time import clinic_today, clinic_zone, local_datetime, start_of_clinic_day
 
 DAILY_TRIGGER = "daily-trigger"
 DUE_FOLLOWUPS = "due-followups"
@@ -87,8 +87,7 @@ def is_daily_trigger_moment(moment: dt.datetime, at: dt.time) -> bool:
     """Whether `moment` is `at` on the clinic's clock that day (the first such moment on a
     fall-back day; the shifted one when DST skips `at`)."""
     local_day = clinic_today(moment)
-    expected = dt.datetime.combine(local_day, at, tzinfo=clinic_zone())
-    return _minute(expected) == _minute(moment)
+    return _minute(local_datetime(local_day, at)) == _minute(moment)
 
 
 def _minute(moment: dt.datetime) -> dt.datetime:
