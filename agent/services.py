@@ -12,7 +12,7 @@ from agent.choices import HandoffReason
 from agent.graph import agent_graph
 from campaigns.choices import CampaignStatus
 from campaigns.models import Campaign
-from campaigns.status import can_transition, status_fields
+from campaigns.status import campaign_move, can_transition
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +61,8 @@ def _hand_off_after_failure(campaign_id: str) -> bool:
         "reason": HandoffReason.AI_UNAVAILABLE,
         "requested_at": now.isoformat(),
     }
-    return bool(
-        Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(
-            **status_fields(CampaignStatus.HANDOFF_REQUIRED),
-            handoff_details=details,
-            updated_at=now,
-        )
+    return campaign_move(
+        campaign, CampaignStatus.HANDOFF_REQUIRED, now=now, handoff_details=details
     )
 
 

@@ -6,7 +6,6 @@ from django.db import models
 from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, CreatedFrom, Weekday
-from campaigns.models import Campaign
 from dentalai.models import ObjectIdModel
 from patients.models import Patient
 
@@ -87,8 +86,13 @@ class Appointment(ObjectIdModel):
     """A visit on the calendar: booked by the patient from the AI's link, or by staff."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="appointments")
+    # Which outreach brought the visit, if any (named, not imported: campaigns sit above).
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+        "campaigns.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointments",
     )
     provider = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,16 +8,8 @@ that time), what this call wrote is deleted by id — MongoDB may have no transa
 back — and the next free provider is tried. The check against the calendar before that only
 picks candidates and words the refusal; the guarantee is the unique constraint.
 
-Campaign effects (SPEC §4), through the status machine and a conditional update (SPEC §3.5):
-- a booking links the patient's active campaign (the most recent RE_ENGAGED one first), or the
-  exact campaign of a signed booking link, and moves it to BOOKING_INITIATED when the machine
-  allows (a campaign already there stays there; a closed one named by a link keeps its status);
-- completing moves it to RECOVERED when the machine allows;
-- cancelling or deleting a booked appointment returns a BOOKING_INITIATED campaign to RE_ENGAGED
-  when no other booked appointment is linked to it, with its booking status back to FORM_SENT
-  when a booking link was sent (else cleared) and no submission time: the conversation goes on
-  and the agent may offer the link again.
-"""
+What a booking, a cancellation or a completion means for the campaign that led to it is the
+campaigns' business: each is announced by a signal (appointments.signals) once stored."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -35,10 +27,8 @@ from appointments.availability import (
 from appointments.booking_links import LINK_INVALID, BookingLinkError, booking_token_campaign_id
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment, AppointmentSlot, Service
+from appointments.signals import appointment_booked, appointment_completed, appointment_unbooked
 from appointments.slots import GRID, is_on_grid, slot_starts
-from campaigns.choices import BookingStatus, CampaignStatus
-from campaigns.models import Campaign
-from campaigns.status import campaign_update_if_status, can_transition, status_fields
 from dentalai.audit import audit_record
 from dentalai.clinic_time import clinic_today, clinic_zone, local_day_bounds
 from dentalai.database import atomic
@@ -170,85 +160,6 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
-# --- Campaign effects -------------------------------------------------------------------------
-
-
-def _booking_campaign(patient: Patient) -> Campaign | None:
-    """The campaign a booking belongs to: the most recent RE_ENGAGED one (the seed's rule), else
-    the patient's active campaign. (There is at most one active campaign per patient, and
-    RE_ENGAGED is active; the order only states the rule.)"""
-    active = list(Campaign.objects.filter(patient=patient, is_active=True).order_by("-created_at"))
-    re_engaged = [c for c in active if c.status == CampaignStatus.RE_ENGAGED]
-    return (re_engaged or active or [None])[0]
-
-
-def _campaign_update(campaign: Campaign, fields_for) -> None:
-    """Apply `fields_for(campaign)` (a dict of changes, or None for none) with an update that
-    only lands while the campaign keeps the status it was read with; re-read and retry when it
-    changed meanwhile (no row locks to rely on, SPEC §3.5)."""
-    for _ in range(3):
-        fields = fields_for(campaign)
-        if not fields or campaign_update_if_status(campaign, fields):
-            return
-        campaign.refresh_from_db()
-
-
-def _campaign_booked(campaign: Campaign, *, form_submitted_at: dt.datetime | None) -> None:
-    def changes(current: Campaign) -> dict | None:
-        fields: dict = {}
-        if can_transition(current.status, CampaignStatus.BOOKING_INITIATED):
-            fields |= status_fields(CampaignStatus.BOOKING_INITIATED)
-        elif current.status != CampaignStatus.BOOKING_INITIATED:
-            return None  # closed: a link to it still books, but leaves its status alone
-        if form_submitted_at is not None:
-            fields |= {
-                "booking_status": BookingStatus.FORM_SUBMITTED,
-                "booking_submitted_at": form_submitted_at,
-            }
-        return fields
-
-    _campaign_update(campaign, changes)
-
-
-def _campaign_unbooked(campaign_id: str | None) -> None:
-    """After a booked appointment is cancelled or deleted."""
-    if not campaign_id:
-        return
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    still_booked = Appointment.objects.filter(
-        campaign_id=campaign_id, status=AppointmentStatus.BOOKED
-    ).exists()
-    if campaign is None or still_booked:
-        return
-
-    def changes(current: Campaign) -> dict | None:
-        if current.status != CampaignStatus.BOOKING_INITIATED or not can_transition(
-            current.status, CampaignStatus.RE_ENGAGED
-        ):
-            return None
-        return status_fields(CampaignStatus.RE_ENGAGED) | {
-            "booking_status": BookingStatus.FORM_SENT if current.booking_link else "",
-            "booking_submitted_at": None,
-        }
-
-    _campaign_update(campaign, changes)
-
-
-def _campaign_completed(campaign_id: str | None) -> None:
-    if not campaign_id:
-        return
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is None:
-        return
-
-    def changes(current: Campaign) -> dict | None:
-        if not can_transition(current.status, CampaignStatus.RECOVERED):
-            return None
-        return status_fields(CampaignStatus.RECOVERED)
-
-    _campaign_update(campaign, changes)
-
-
 # --- Public booking -------------------------------------------------------------------------
 
 
@@ -288,17 +199,16 @@ def appointment_book(
     """
     now = now or timezone.now()
     start = _as_utc(appointment_date)
+    campaign_id = None
     if token:
         campaign_id = booking_token_campaign_id(token)
-        campaign = Campaign.objects.select_related("patient").filter(pk=campaign_id).first()
-        if campaign is None:
+        patient = Patient.objects.filter(campaigns__pk=campaign_id).first()
+        if patient is None:
             raise BookingLinkError(LINK_INVALID)
-        patient = campaign.patient
     else:
         patient = patient_find(email=email, phone=phone)
         if patient is None:
             raise NotFound(PATIENT_NOT_FOUND)
-        campaign = _booking_campaign(patient)
 
     # The calendar is read before looking for an earlier identical booking: a retry that finds
     # the time taken by its twin then also finds the twin.
@@ -311,7 +221,7 @@ def appointment_book(
     for provider_id in offered.get(start, []):
         candidate = Appointment(
             patient=patient,
-            campaign=campaign,
+            campaign_id=campaign_id,
             provider_id=provider_id,
             service=service,
             appointment_date=start,
@@ -329,13 +239,12 @@ def appointment_book(
     if appointment is None:
         raise Conflict(SLOT_TAKEN)
 
-    if campaign is not None:
-        _campaign_booked(campaign, form_submitted_at=now)
+    appointment_booked.send(sender=Appointment, appointment=appointment, submitted_at=now)
     audit_record(
         actor=None,
         action="appointment_book",
         target=appointment,
-        details={"campaign_id": campaign.pk if campaign else None, "by_link": bool(token)},
+        details={"campaign_id": appointment.campaign_id, "by_link": bool(token)},
     )
     return BookingResult(appointment, created=True)
 
@@ -399,12 +308,10 @@ def appointment_create_manual(
         patient_type=PatientType.EXISTING,
         preferred_channels=[preferred_channel] if preferred_channel else [],
     )
-    campaign = None if created else _booking_campaign(patient)
     appointment = None
     for candidate_id in free:
         candidate = Appointment(
             patient=patient,
-            campaign=campaign,
             provider_id=candidate_id,
             service=service,
             appointment_date=start,
@@ -420,8 +327,7 @@ def appointment_create_manual(
     if appointment is None:
         raise Conflict(SLOT_TAKEN)
 
-    if campaign is not None:
-        _campaign_booked(campaign, form_submitted_at=None)
+    appointment_booked.send(sender=Appointment, appointment=appointment, submitted_at=None)
     audit_record(
         actor=actor,
         action="appointment_create_manual",
@@ -430,7 +336,7 @@ def appointment_create_manual(
             "patient_id": patient.pk,
             "patient_created": created,
             "provider_id": appointment.provider_id,
-            "campaign_id": campaign.pk if campaign else None,
+            "campaign_id": appointment.campaign_id,
         },
     )
     return appointment_get(appointment_id=appointment.pk)
@@ -464,7 +370,7 @@ def appointment_complete(
     if next_follow_up_date is not None and next_follow_up_date < today:
         raise ApplicationError("next_follow_up_date is in the past.")
     _set_status(appointment, AppointmentStatus.COMPLETED)
-    _campaign_completed(appointment.campaign_id)
+    appointment_completed.send(sender=Appointment, appointment=appointment)
     patient_fields: dict = {"patient_type": PatientType.EXISTING, "updated_at": timezone.now()}
     if next_follow_up_date is not None:
         patient_fields["next_follow_up_date"] = next_follow_up_date
@@ -488,7 +394,7 @@ def appointment_cancel(*, actor: User | None, appointment_id: str) -> Appointmen
     with atomic():
         _set_status(appointment, AppointmentStatus.CANCELLED)
         AppointmentSlot.objects.filter(appointment_id=appointment.pk).delete()
-    _campaign_unbooked(appointment.campaign_id)
+    appointment_unbooked.send(sender=Appointment, appointment=appointment)
     audit_record(
         actor=actor,
         action="appointment_cancel",
@@ -506,7 +412,7 @@ def appointment_delete(*, actor: User | None, appointment_id: str) -> None:
         AppointmentSlot.objects.filter(appointment_id=appointment.pk).delete()
         Appointment.objects.filter(pk=appointment.pk).delete()
     if appointment.status == AppointmentStatus.BOOKED:
-        _campaign_unbooked(appointment.campaign_id)
+        appointment_unbooked.send(sender=Appointment, appointment=appointment)
     audit_record(
         actor=actor,
         action="appointment_delete",

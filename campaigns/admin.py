@@ -7,14 +7,15 @@ from django.utils.html import format_html
 
 from campaigns.choices import CampaignStatus, Direction
 from campaigns.models import Campaign, Interaction
+from campaigns.services import campaign_set_status
 from campaigns.status import (
     ACTIVE_STATUSES,
     TRANSITIONS,
     IllegalTransition,
-    campaign_transition,
     can_transition,
     is_active_status,
 )
+from dentalai.errors import Conflict
 from patients.admin import PhoneSearchMixin
 
 
@@ -236,6 +237,24 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
         # A conversation belongs to one patient and one purpose.
         return (*self.readonly_fields, "patient", "campaign_type")
 
+    def save_model(self, request, obj, form, change):
+        """An edited status moves through the status door like everywhere else; the other
+        fields are saved without it, so a change the agent made meanwhile is not overwritten."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        target = obj.status
+        fields = [name for name in form.changed_data if name != "status"]
+        if fields:
+            obj.save(update_fields=[*fields, "updated_at"])
+        obj.status = Campaign.objects.values_list("status", flat=True).get(pk=obj.pk)
+        if target != obj.status:
+            try:
+                campaign_set_status(actor=request.user, campaign=obj, status=target)
+            except Conflict as exc:
+                self.message_user(
+                    request, f"The status was not changed: {exc.message}", messages.WARNING
+                )
+
     @admin.display(description="attempts")
     def attempts(self, obj):
         return f"{obj.attempts_made}/{obj.max_attempts}"
@@ -251,9 +270,9 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
         for campaign in queryset:
             previous = campaign.status
             try:
-                campaign_transition(campaign, target)
-            except IllegalTransition as exc:
-                refused.append(str(exc))
+                campaign_set_status(actor=request.user, campaign=campaign, status=target)
+            except Conflict as exc:
+                refused.append(exc.message)
                 continue
             self.log_change(request, campaign, f"Changed status from {previous} to {target}.")
             closed += 1

@@ -1,9 +1,9 @@
 """Staff actions on campaigns and their conversations (the writes). The API, the dashboard and
 the admin call these; each writes one audit entry.
 
-Status changes go through the status machine (campaigns.status): `check_transition`, then a
-conditional update that only applies while the campaign still has the status that was checked
-(SPEC §3.5: no row locks to rely on)."""
+Status changes go through the status door (campaigns.status.campaign_move): a conditional
+update that only applies while the campaign still has the status that was read (SPEC §3.5: no
+row locks to rely on)."""
 
 import datetime as dt
 import logging
@@ -144,13 +144,13 @@ def _check_status_change(campaign: Campaign, target: str) -> None:
         raise Conflict(REOPEN_REFUSED)
 
 
-def _apply_status(campaign: Campaign, target: str) -> None:
-    """Move `campaign` to `target` through the status machine, only if nobody changed its
-    status meanwhile. IllegalTransition or Conflict otherwise; `campaign` is updated in place."""
+def _apply_status(campaign: Campaign, target: str, *, actor: User | None) -> None:
+    """Move `campaign` to `target` through the status door, only if nobody changed its status
+    meanwhile. IllegalTransition or Conflict otherwise; `campaign` is updated in place."""
     _check_status_change(campaign, target)
     try:
         with transaction.atomic():
-            moved = campaign_move(campaign, target)
+            moved = campaign_move(campaign, target, actor=actor)
     except IntegrityError as exc:
         raise Conflict(REOPEN_REFUSED) from exc
     if not moved:
@@ -161,15 +161,8 @@ def campaign_set_status(*, actor: User | None, campaign: Campaign, status: str) 
     """Staff move a campaign to `status` (e.g. MANUAL_FOLLOWUP_COMPLETE to clear a handoff,
     RE_ENGAGED to hand it back to the AI). Asking for the status it already has changes
     nothing; a move the status machine forbids is an IllegalTransition (409)."""
-    previous = campaign.status
-    if status != previous:
-        _apply_status(campaign, status)
-    audit_record(
-        actor=actor,
-        action="campaign_set_status",
-        target=campaign,
-        details={"from": previous, "to": status},
-    )
+    if status != campaign.status:
+        _apply_status(campaign, status, actor=actor)
     return campaign
 
 
@@ -219,7 +212,7 @@ def campaign_respond(
         result_message = RESPONSE_SENT
         if target:
             try:
-                _apply_status(campaign, target)
+                _apply_status(campaign, target, actor=actor)
             except Conflict as exc:
                 result_message = f"Response sent, but the status was not changed: {exc.message}"
     else:

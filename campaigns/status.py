@@ -1,11 +1,13 @@
-"""The campaign status machine (SPEC §3.2): the allowed transitions as data, one function to
-apply them. Every status change in the product goes through `campaign_transition` (or, for a
-conditional bulk update, through `status_fields` after `check_transition`)."""
+"""The campaign status machine (SPEC §3.2): the allowed transitions as data, and the one door
+every status change goes through, `campaign_move` — the API, the dashboard, the admin, the
+agent, opt-out and bookings all call it; tests/test_one_door.py keeps it the only writer."""
 
 from django.utils import timezone
 
 from campaigns.choices import CampaignStatus as S
+from dentalai.audit import audit_record
 from dentalai.errors import Conflict
+from dentalai.models import User
 
 ACTIVE_STATUSES = frozenset(
     {S.ATTEMPTING_RECOVERY, S.RE_ENGAGED, S.HANDOFF_REQUIRED, S.BOOKING_INITIATED}
@@ -58,35 +60,40 @@ def check_transition(current: str, target: str) -> None:
         raise IllegalTransition(current, target)
 
 
-def status_fields(target: str) -> dict:
-    """The fields a status change writes: `is_active` always follows the status."""
-    return {"status": target, "is_active": is_active_status(target)}
+def campaign_move(campaign, target: str, *, actor: User | None = None, now=None, **fields) -> bool:
+    """Move `campaign` to `target`, with `fields` written in the same update.
 
-
-def campaign_transition(campaign, target: str, *, save: bool = True):
-    """Move `campaign` to `target` or raise IllegalTransition naming both statuses."""
+    IllegalTransition when the machine forbids the move. The update is conditional on the
+    status the campaign was read with (no row lock can be relied on, SPEC §3.5): True when this
+    call moved it, False when someone changed it first. `campaign` is updated in place. A
+    person's move (`actor`) is audited as campaign_set_status."""
     check_transition(campaign.status, target)
-    for field, value in status_fields(target).items():
-        setattr(campaign, field, value)
-    if save:
-        campaign.save(update_fields=["status", "is_active", "updated_at"])
-    return campaign
+    previous = campaign.status
+    moved = _update_if_status(
+        campaign, {**fields, "status": target, "is_active": is_active_status(target)}, now=now
+    )
+    if moved and actor is not None:
+        audit_record(
+            actor=actor,
+            action="campaign_set_status",
+            target=campaign,
+            details={"from": previous, "to": target},
+        )
+    return moved
 
 
 def campaign_update_if_status(campaign, fields: dict, *, now=None) -> bool:
-    """Write `fields` only while the campaign still has the status it was read with: a
-    conditional update, since no row lock can be relied on (SPEC §3.5). `campaign` is updated
-    in place; returns whether this call made the change."""
+    """Write `fields` (never the status: that is `campaign_move`) only while the campaign still
+    has the status it was read with. Returns whether this call made the change."""
+    if {"status", "is_active"} & fields.keys():
+        raise ValueError("campaign status changes go through campaign_move")
+    return _update_if_status(campaign, fields, now=now)
+
+
+def _update_if_status(campaign, fields: dict, *, now=None) -> bool:
     fields = {**fields, "updated_at": now or timezone.now()}
     changed = type(campaign).objects.filter(pk=campaign.pk, status=campaign.status).update(**fields)
     if changed:
         for name, value in fields.items():
             setattr(campaign, name, value)
     return bool(changed)
-
-
-def campaign_move(campaign, target: str, *, now=None, **fields) -> bool:
-    """`campaign_transition` for concurrent writers: IllegalTransition when the machine forbids
-    the move; otherwise True when this call moved it, False when someone changed it first."""
-    check_transition(campaign.status, target)
-    return campaign_update_if_status(campaign, {**status_fields(target), **fields}, now=now)

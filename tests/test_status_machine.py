@@ -5,8 +5,14 @@ import pytest
 from campaigns.choices import CampaignStatus as S
 from campaigns.choices import CampaignType
 from campaigns.models import Campaign
-from campaigns.status import IllegalTransition, campaign_move, campaign_transition, can_transition
+from campaigns.status import (
+    IllegalTransition,
+    campaign_move,
+    campaign_update_if_status,
+    can_transition,
+)
 from dentalai.choices import Channel
+from dentalai.models import AuditEntry
 from patients.models import Patient
 
 # SPEC §3.2, written out pair by pair so that a change to the machine has to change this too.
@@ -62,18 +68,38 @@ def campaign(db):
 
 
 def test_it_applies_a_legal_transition_and_derives_is_active(campaign):
-    campaign_transition(campaign, S.RECOVERY_DECLINED)
+    assert campaign_move(campaign, S.RECOVERY_DECLINED)
     campaign.refresh_from_db()
     assert (campaign.status, campaign.is_active) == (S.RECOVERY_DECLINED, False)
 
-    campaign_transition(campaign, S.RE_ENGAGED)
+    assert campaign_move(campaign, S.RE_ENGAGED)
     campaign.refresh_from_db()
     assert (campaign.status, campaign.is_active) == (S.RE_ENGAGED, True)
+    assert not AuditEntry.objects.exists()  # nobody did it: the agent, a receiver
+
+
+def test_a_move_by_a_person_is_audited(campaign, manager):
+    assert campaign_move(campaign, S.HANDOFF_REQUIRED, actor=manager)
+    entry = AuditEntry.objects.get()
+    assert (entry.actor, entry.action, entry.object_id) == (
+        manager,
+        "campaign_set_status",
+        campaign.pk,
+    )
+    assert entry.details == {"from": "ATTEMPTING_RECOVERY", "to": "HANDOFF_REQUIRED"}
+
+
+def test_a_plain_conditional_update_cannot_change_the_status(campaign):
+    with pytest.raises(ValueError, match="campaign_move"):
+        campaign_update_if_status(campaign, {"status": S.RECOVERED})
+    assert campaign_update_if_status(campaign, {"engagement_summary": "called back"})
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.engagement_summary) == (S.ATTEMPTING_RECOVERY, "called back")
 
 
 def test_it_refuses_an_illegal_transition_naming_both_statuses(campaign):
     with pytest.raises(IllegalTransition) as raised:
-        campaign_transition(campaign, S.BOOKING_COMPLETED)
+        campaign_move(campaign, S.BOOKING_COMPLETED)
     assert "ATTEMPTING_RECOVERY" in str(raised.value)
     assert "BOOKING_COMPLETED" in str(raised.value)
     campaign.refresh_from_db()
@@ -100,7 +126,7 @@ def test_a_conditional_move_applies_while_the_status_is_unchanged(campaign):
 
 def test_a_conditional_move_loses_to_a_change_made_meanwhile(campaign):
     stale = Campaign.objects.get(pk=campaign.pk)
-    campaign_transition(campaign, S.RECOVERY_DECLINED)  # another worker got there first
+    campaign_move(campaign, S.RECOVERY_DECLINED)  # another worker got there first
 
     assert not campaign_move(stale, S.RE_ENGAGED)
     campaign.refresh_from_db()

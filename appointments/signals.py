@@ -1,0 +1,8 @@
+"""What happens to visits, for the layers above that react to it (campaigns.receivers moves
+the campaign a booking belongs to). Each is sent with appointment= after the change is stored."""
+
+from django.dispatch import Signal
+
+appointment_booked = Signal()  # also submitted_at=: when the patient booked on the form, or None
+appointment_unbooked = Signal()  # a booked visit was cancelled or deleted
+appointment_completed = Signal()

@@ -1,0 +1,125 @@
+"""What campaigns do when something happens in the layers below them: a patient opts out, a
+visit is booked, cancelled or completed. Connected in CampaignsConfig.ready; every status change
+goes through the status door (campaigns.status.campaign_move), conditional on the status read,
+so a receiver run twice, or beside a worker, changes nothing more.
+"""
+
+import logging
+
+from django.dispatch import receiver
+
+from appointments.choices import AppointmentStatus
+from appointments.models import Appointment
+from appointments.signals import appointment_booked, appointment_completed, appointment_unbooked
+from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, Direction
+from campaigns.models import Campaign, Interaction
+from campaigns.status import (
+    ACTIVE_STATUSES,
+    campaign_move,
+    campaign_update_if_status,
+    can_transition,
+)
+from patients.optout import CANCELLED_QUEUED, patient_opted_out
+
+logger = logging.getLogger(__name__)
+
+RETRIES = 3  # re-reads when a worker changed the campaign between our read and our write
+
+
+@receiver(patient_opted_out)
+def close_campaigns_on_opt_out(sender, *, patient, now, **kwargs) -> None:
+    """Every active campaign closes as RECOVERY_DECLINED, no follow-up stays scheduled and
+    nothing still queued for the patient goes out."""
+    for campaign in Campaign.objects.filter(patient=patient, status__in=ACTIVE_STATUSES):
+        campaign_move(campaign, CampaignStatus.RECOVERY_DECLINED, now=now, next_attempt_at=None)
+    campaigns = Campaign.objects.filter(patient=patient)
+    campaigns.filter(next_attempt_at__isnull=False).update(next_attempt_at=None)
+    Interaction.objects.filter(
+        campaign__in=campaigns,
+        direction=Direction.OUTGOING,
+        delivery_status=DeliveryStatus.QUEUED,
+    ).update(delivery_status=DeliveryStatus.FAILED, error=CANCELLED_QUEUED)
+
+
+def _booking_campaign(appointment: Appointment) -> Campaign | None:
+    """The campaign a booking belongs to: the one its link named, else the patient's most
+    recent RE_ENGAGED campaign, else their active one (there is at most one active campaign
+    per patient and RE_ENGAGED is active; the order only states the seed's rule)."""
+    if appointment.campaign_id:
+        return Campaign.objects.filter(pk=appointment.campaign_id).first()
+    active = Campaign.objects.filter(patient_id=appointment.patient_id, is_active=True)
+    campaign = active.order_by("-created_at").first()
+    if campaign is not None:
+        Appointment.objects.filter(pk=appointment.pk).update(campaign=campaign)
+        appointment.campaign = campaign
+    return campaign
+
+
+def _retrying(campaign: Campaign | None, change) -> None:
+    """Apply `change(campaign)` (True when done or nothing to do, False when the campaign moved
+    meanwhile), re-reading the campaign and retrying a few times when it lost a race."""
+    for _ in range(RETRIES):
+        if campaign is None or change(campaign):
+            return
+        campaign.refresh_from_db()
+    logger.warning("campaign %s kept changing; booking effect not applied", campaign.pk)
+
+
+@receiver(appointment_booked)
+def campaign_on_booking(sender, *, appointment, submitted_at=None, **kwargs) -> None:
+    """The booking's campaign becomes BOOKING_INITIATED when the machine allows (a closed one
+    named by a link keeps its status); a booking made on the form marks it FORM_SUBMITTED."""
+    submitted = (
+        {"booking_status": BookingStatus.FORM_SUBMITTED, "booking_submitted_at": submitted_at}
+        if submitted_at is not None
+        else {}
+    )
+
+    def change(campaign: Campaign) -> bool:
+        if campaign.status == CampaignStatus.BOOKING_INITIATED:
+            return not submitted or campaign_update_if_status(campaign, submitted)
+        if not can_transition(campaign.status, CampaignStatus.BOOKING_INITIATED):
+            return True  # closed: a link to it still books, but leaves its status alone
+        return campaign_move(campaign, CampaignStatus.BOOKING_INITIATED, **submitted)
+
+    _retrying(_booking_campaign(appointment), change)
+
+
+@receiver(appointment_unbooked)
+def campaign_on_cancellation(sender, *, appointment, **kwargs) -> None:
+    """A campaign waiting on this booking alone goes back to RE_ENGAGED — the conversation goes
+    on and the agent may offer the link again — its booking status back to FORM_SENT when a
+    link was sent (else cleared)."""
+    if not appointment.campaign_id:
+        return
+    still_booked = Appointment.objects.filter(
+        campaign_id=appointment.campaign_id, status=AppointmentStatus.BOOKED
+    ).exists()
+    if still_booked:
+        return
+
+    def change(campaign: Campaign) -> bool:
+        if campaign.status != CampaignStatus.BOOKING_INITIATED:
+            return True
+        return campaign_move(
+            campaign,
+            CampaignStatus.RE_ENGAGED,
+            booking_status=BookingStatus.FORM_SENT if campaign.booking_link else "",
+            booking_submitted_at=None,
+        )
+
+    _retrying(Campaign.objects.filter(pk=appointment.campaign_id).first(), change)
+
+
+@receiver(appointment_completed)
+def campaign_on_visit(sender, *, appointment, **kwargs) -> None:
+    """The visit took place: its campaign is RECOVERED when the machine allows."""
+    if not appointment.campaign_id:
+        return
+
+    def change(campaign: Campaign) -> bool:
+        if not can_transition(campaign.status, CampaignStatus.RECOVERED):
+            return True
+        return campaign_move(campaign, CampaignStatus.RECOVERED)
+
+    _retrying(Campaign.objects.filter(pk=appointment.campaign_id).first(), change)
