@@ -11,8 +11,10 @@ from django.utils import timezone
 from agent.choices import HandoffReason
 from agent.graph import agent_graph
 from campaigns.choices import CampaignStatus
+from campaigns.conf import scheduler_settings
 from campaigns.models import Campaign
 from campaigns.status import campaign_move, can_transition
+from campaigns.triggers import TriggerResult, due_campaigns_start
 
 logger = logging.getLogger(__name__)
 
@@ -110,3 +112,19 @@ def agent_run_due_followups(*, now: dt.datetime | None = None, limit: int = 500)
             outcome = "error"
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+def daily_trigger_run(
+    *, today: dt.date | None = None, now: dt.datetime | None = None, **options
+) -> TriggerResult:
+    """The daily trigger (SPEC §7): start today's campaigns, then one bounded proactive pass
+    (FOLLOWUP_BATCH_SIZE campaigns) so the first messages go out now when the send window is
+    open; the due-follow-ups job sends the rest minutes later and defers what falls outside
+    the window. `options` go to `due_campaigns_start` (batch_size, progress)."""
+    now = now or timezone.now()
+    result = due_campaigns_start(today=today, now=now, **options)
+    result.outcomes = agent_run_due_followups(
+        now=now, limit=scheduler_settings().followup_batch_size
+    )
+    logger.info("daily trigger %s: %s", result.today.isoformat(), result.as_counts())
+    return result

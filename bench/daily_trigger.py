@@ -50,11 +50,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agent.services import daily_trigger_run
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment, Service
 from campaigns.choices import CampaignStatus, CampaignType
 from campaigns.models import Campaign, Interaction
-from campaigns.triggers import daily_trigger_run
 from dentalai.choices import Channel
 from dentalai.models import new_object_id
 from messaging.models import OutboxMessage

@@ -1,5 +1,6 @@
-"""The daily trigger (SPEC §7): start the recovery and recall campaigns that are due today, then
-let the agent's proactive path send their first messages inside the send window.
+"""The daily trigger's first half (SPEC §7): start the recovery and recall campaigns that are due
+today. The agent's daily job (agent.tasks.run_daily_trigger) then sends their first messages
+through its proactive path inside the send window.
 
 Recovery: COLD_LEAD patients, not opted out, with no active campaign, who never had a RECOVERY
 campaign, or whose last one ended RECOVERY_FAILED more than RECOVERY_COOLDOWN_DAYS ago; never
@@ -31,7 +32,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from agent.services import agent_run_due_followups
 from appointments.choices import AppointmentStatus
 from appointments.models import Appointment
 from campaigns.choices import CampaignStatus, CampaignType
@@ -301,19 +301,16 @@ def _recall_batch(
     return new
 
 
-def daily_trigger_run(
+def due_campaigns_start(
     *,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
-    send: bool = True,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> TriggerResult:
-    """Create today's recovery and recall campaigns (due at once), then run one bounded
-    proactive pass (FOLLOWUP_BATCH_SIZE campaigns) so the first messages go out now when the
-    send window is open; the due-follow-ups job sends the rest minutes later, and defers what
-    falls outside the window. `today` is the clinic-local date (default: today at `now`).
-    `progress(kind, patients)` is called after each page."""
+    """Create today's recovery and recall campaigns, each due at once. `today` is the
+    clinic-local date (default: today at `now`). `progress(kind, patients)` is called after
+    each page."""
     now = now or timezone.now()
     today = today or clinic_today(now)
     config = scheduler_settings()
@@ -339,8 +336,4 @@ def daily_trigger_run(
         result.refused += refused
         if progress:
             progress("recall", len(rows))
-
-    if send:
-        result.outcomes = agent_run_due_followups(now=now, limit=config.followup_batch_size)
-    logger.info("daily trigger %s: %s", today.isoformat(), result.as_counts())
     return result

@@ -15,7 +15,6 @@ DAILY_TRIGGER_TIME or CLINIC_TIME_ZONE (`make run` and a deploy do).
 """
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -34,13 +33,6 @@ GMAIL_WATCH = "gmail-watch-renewal"
 WEBHOOK_DRAIN = "webhook-drain"
 # Once a day at a quiet UTC time; a Gmail watch lapses after 7 days, so any daily time will do.
 GMAIL_WATCH_CRON = "40 6 * * *"
-
-# The messaging app's Gmail jobs (each returns at once while Gmail is not set up). Installed
-# only when importable, so this module works with or without them.
-GMAIL_POLL_FUNCS = ("messaging.tasks.gmail_poll",)
-GMAIL_WATCH_FUNCS = ("messaging.tasks.gmail_watch_renew",)
-# The webhooks queue their own drains; this one catches what a lost job left.
-WEBHOOK_DRAIN_FUNCS = ("messaging.tasks.drain_webhook_events",)
 
 FIELDS = (
     "func",
@@ -99,30 +91,18 @@ def parse_intended(value: str) -> dt.datetime:
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
 
 
-def find_function(candidates: tuple[str, ...]) -> str | None:
-    """The first dotted path among `candidates` that names an existing function."""
-    for path in candidates:
-        module_name, _, attr = path.rpartition(".")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if callable(getattr(module, attr, None)):
-            return path
-    return None
-
-
 def planned_schedules(*, today: dt.date) -> list[Planned]:
-    """The schedules this installation should have (the Gmail ones only once the messaging
-    app provides their functions)."""
+    """The schedules this installation should have: every app's scheduled jobs, by dotted
+    path (a test imports each, so a renamed job fails the suite, not the worker)."""
     config = scheduler_settings()
     at = config.daily_trigger_time.strftime("%H:%M")
     cron = daily_trigger_cron(config.daily_trigger_time, start=today)
-    plans = [
+    poll, followups = config.gmail_poll_minutes, config.followup_interval_minutes
+    return [
         Planned(
             DAILY_TRIGGER,
             {
-                "func": "campaigns.tasks.run_daily_trigger",
+                "func": "agent.tasks.run_daily_trigger",
                 "kwargs": repr({"at": at}),
                 "schedule_type": Schedule.CRON,
                 "cron": cron,
@@ -133,51 +113,45 @@ def planned_schedules(*, today: dt.date) -> list[Planned]:
         Planned(
             DUE_FOLLOWUPS,
             {
-                "func": "campaigns.tasks.run_due_followups",
+                "func": "agent.tasks.run_due_followups",
                 "schedule_type": Schedule.MINUTES,
-                "minutes": config.followup_interval_minutes,
+                "minutes": followups,
             },
-            f"every {config.followup_interval_minutes} min",
+            f"every {followups} min",
+        ),
+        # Gmail may drop push notifications, so its history is read anyway (each Gmail job
+        # returns at once while Gmail is not set up).
+        Planned(
+            GMAIL_POLL,
+            {
+                "func": "dentalai.jobs.run_recorded",
+                "args": repr(("gmail_poll", "messaging.tasks.gmail_poll")),
+                "schedule_type": Schedule.MINUTES,
+                "minutes": poll,
+            },
+            f"every {poll} min",
+        ),
+        # The webhooks queue their own drains; this one catches what a lost job left.
+        Planned(
+            WEBHOOK_DRAIN,
+            {
+                "func": "messaging.tasks.drain_webhook_events",
+                "schedule_type": Schedule.MINUTES,
+                "minutes": 1,
+            },
+            "every minute",
+        ),
+        Planned(
+            GMAIL_WATCH,
+            {
+                "func": "dentalai.jobs.run_recorded",
+                "args": repr(("gmail_watch", "messaging.tasks.gmail_watch_renew")),
+                "schedule_type": Schedule.CRON,
+                "cron": GMAIL_WATCH_CRON,
+            },
+            f"cron '{GMAIL_WATCH_CRON}' {cron_zone().key}",
         ),
     ]
-    poll = find_function(GMAIL_POLL_FUNCS)
-    if poll:
-        plans.append(
-            Planned(
-                GMAIL_POLL,
-                {
-                    "func": "dentalai.jobs.run_recorded",
-                    "args": repr(("gmail_poll", poll)),
-                    "schedule_type": Schedule.MINUTES,
-                    "minutes": config.gmail_poll_minutes,
-                },
-                f"every {config.gmail_poll_minutes} min ({poll})",
-            )
-        )
-    drain = find_function(WEBHOOK_DRAIN_FUNCS)
-    if drain:
-        plans.append(
-            Planned(
-                WEBHOOK_DRAIN,
-                {"func": drain, "schedule_type": Schedule.MINUTES, "minutes": 1},
-                f"every minute ({drain})",
-            )
-        )
-    watch = find_function(GMAIL_WATCH_FUNCS)
-    if watch:
-        plans.append(
-            Planned(
-                GMAIL_WATCH,
-                {
-                    "func": "dentalai.jobs.run_recorded",
-                    "args": repr(("gmail_watch", watch)),
-                    "schedule_type": Schedule.CRON,
-                    "cron": GMAIL_WATCH_CRON,
-                },
-                f"cron '{GMAIL_WATCH_CRON}' {cron_zone().key} ({watch})",
-            )
-        )
-    return plans
 
 
 def _desired(fields: dict) -> dict:
@@ -186,12 +160,9 @@ def _desired(fields: dict) -> dict:
     return defaults | fields
 
 
-MANAGED = (DAILY_TRIGGER, DUE_FOLLOWUPS, GMAIL_POLL, GMAIL_WATCH, WEBHOOK_DRAIN)
-
-
 def schedules_install(*, now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
-    """Create, update or leave each planned schedule; remove a managed one whose function
-    is gone. Returns (name, "created" | "updated" | "unchanged" | "removed", description)."""
+    """Create, update or leave each planned schedule. Returns (name, "created" | "updated" |
+    "unchanged", description)."""
     now = now or timezone.now()
     report = []
     plans = planned_schedules(today=clinic_today(now))
@@ -210,11 +181,6 @@ def schedules_install(*, now: dt.datetime | None = None) -> list[tuple[str, str,
             name=plan.name, defaults={**desired, "next_run": first_run}
         )
         report.append((plan.name, "updated" if current else "created", plan.description))
-    planned_names = {plan.name for plan in plans}
-    for name in MANAGED:
-        if name not in planned_names and Schedule.objects.filter(name=name).exists():
-            Schedule.objects.filter(name=name).delete()
-            report.append((name, "removed", "its function no longer exists"))
     return report
 
 
@@ -237,5 +203,5 @@ def daily_trigger_catch_up(*, now: dt.datetime | None = None) -> bool:
         name="daily_trigger", status=JobRun.Status.OK, started_at__gte=start_of_day
     ).exists():
         return False
-    async_task("campaigns.tasks.run_daily_trigger")
+    async_task("agent.tasks.run_daily_trigger")
     return True

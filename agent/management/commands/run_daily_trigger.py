@@ -3,7 +3,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.tasks import run_daily_trigger
+from agent.tasks import run_daily_trigger
 
 LINES = (
     ("recovery_created", "recovery campaigns created"),
