@@ -10,15 +10,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agent.brains import Conversation, Decision, Turn, get_brain
-from agent.choices import Action, HandoffReason, MessageKind
-from agent.handoff import handoff_decision, notify_staff_of_handoff
+from agent.choices import Action
+from agent.handoff import handoff_decision, handoff_fields, notify_staff_of_handoff
 from agent.knowledge import KnowledgeBase
 from agent.messages import MessageContext, compose, procedure_for
 from agent.safety import grounded, strip_links
 from agent.state import AgentState
 from agent.text import clean_reply
 from appointments.booking_links import booking_link_url
-from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, Direction
+from campaigns.choices import (
+    BookingStatus,
+    CampaignStatus,
+    DeliveryStatus,
+    Direction,
+    HandoffReason,
+    MessageKind,
+)
 from campaigns.models import Campaign, Interaction
 from campaigns.status import IllegalTransition, campaign_move
 from dentalai.choices import Channel
@@ -138,8 +145,10 @@ def record_incoming(state: AgentState) -> AgentState:
     try:
         with transaction.atomic():
             incoming = Interaction.objects.create(
+                patient=state["patient"],
                 campaign=campaign,
                 direction=Direction.INCOMING,
+                kind=MessageKind.REPLY,
                 content=state.get("text", ""),
                 channel_type=campaign.channel_type,
                 external_id=external_id,
@@ -293,15 +302,12 @@ def initiate_handoff(state: AgentState) -> AgentState:
     """A person takes over: the summary and reason go to the handoff queue, staff are told,
     and the patient hears that someone will follow up."""
     decision, campaign, now = state["decision"], state["campaign"], state["now"]
-    details = {
-        "summary": decision.summary,
-        "reason": decision.reason or HandoffReason.UNCLEAR,
-        "requested_at": now.isoformat(),
-    }
-    if not campaign_move(campaign, S.HANDOFF_REQUIRED, now=now, handoff_details=details):
+    reason = decision.reason or HandoffReason.UNCLEAR
+    fields = handoff_fields(reason, decision.summary, now)
+    if not campaign_move(campaign, S.HANDOFF_REQUIRED, now=now, **fields):
         return {"route": "end", "outcome": "changed_meanwhile"}
-    notify_staff_of_handoff(campaign, details["reason"])
-    urgent = details["reason"] == HandoffReason.PAIN_OR_EMERGENCY
+    notify_staff_of_handoff(campaign, reason)
+    urgent = reason == HandoffReason.PAIN_OR_EMERGENCY
     text = compose(MessageKind.HANDOFF_NOTICE, message_context(state, urgent=urgent))
     return message_to_send(MessageKind.HANDOFF_NOTICE, text, expected_status=S.HANDOFF_REQUIRED)
 
@@ -323,12 +329,14 @@ def send_message(state: AgentState) -> AgentState:
         logger.info("not sent (now %s): campaign %s", campaign.status, campaign.pk)
         return {"outcome": "not_sent_changed", "route": "end"}
     decision = state.get("decision")
-    analysis = {"kind": state["message_kind"], "brain": decision.brain if decision else "rules"}
+    analysis = {"brain": decision.brain if decision else "rules"}
     if decision is not None:
         analysis["action"] = decision.action
     outgoing = Interaction.objects.create(
+        patient=patient,
         campaign=campaign,
         direction=Direction.OUTGOING,
+        kind=state["message_kind"],
         content=state["message_text"],
         ai_analysis=analysis,
         channel_type=campaign.channel_type,

@@ -4,9 +4,8 @@ own message are not proactive and go out at once."""
 
 import datetime as dt
 
-from agent.choices import PROACTIVE_KINDS
 from agent.conf import AgentSettings
-from campaigns.choices import Direction
+from campaigns.choices import PROACTIVE_KINDS, Direction
 from campaigns.models import Interaction
 from dentalai.clinic_time import clinic_today, clinic_zone, start_of_clinic_day
 
@@ -44,10 +43,10 @@ def proactive_sent_since(patient_id: str, since: dt.datetime) -> list[dt.datetim
     """When proactive messages went to this patient (any campaign) after `since`, oldest first."""
     return list(
         Interaction.objects.filter(
-            campaign__patient_id=patient_id,
+            patient_id=patient_id,
             direction=Direction.OUTGOING,
             author__isnull=True,
-            ai_analysis__kind__in=list(PROACTIVE_KINDS),
+            kind__in=list(PROACTIVE_KINDS),
             timestamp__gt=since,
         )
         .order_by("timestamp")

@@ -3,12 +3,12 @@
 
 import logging
 
-from agent.choices import MessageKind
 from agent.conf import agent_settings
 from agent.messages import compose
 from agent.nodes import S, message_context, message_to_send
 from agent.policy import proactive_send_time
 from agent.state import AgentState
+from campaigns.choices import MessageKind
 from campaigns.models import Campaign
 from campaigns.status import campaign_move
 

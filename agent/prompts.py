@@ -1,7 +1,7 @@
 """Prompts for the OpenAI brain. The patient's words reach the model only inside the JSON
 document of the user message, as data; the system prompt says so and fixes the five actions."""
 
-from agent.choices import HandoffReason
+from campaigns.choices import HandoffReason
 
 DECISION_SYSTEM = """\
 You are the message triage assistant of a dental clinic. You read one new message from a

@@ -8,8 +8,9 @@ exists. They name situations, never particular replies.
 
 import functools
 
-from agent.choices import Action, HandoffReason
+from agent.choices import Action
 from agent.text import STOPWORDS, words
+from campaigns.choices import HandoffReason
 from patients.consent import fold, is_opt_out, rules
 
 _BODY_PART = (

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from agent.choices import HandoffReason
 from agent.graph import agent_graph
-from campaigns.choices import CampaignStatus
+from agent.handoff import handoff_fields
+from campaigns.choices import CampaignStatus, HandoffReason
 from campaigns.conf import scheduler_settings
 from campaigns.models import Campaign
 from campaigns.status import campaign_move, can_transition
@@ -57,15 +57,12 @@ def _hand_off_after_failure(campaign_id: str) -> bool:
     if campaign is None or not can_transition(campaign.status, CampaignStatus.HANDOFF_REQUIRED):
         return False
     now = timezone.now()
-    details = {
-        "summary": "The assistant failed while handling the patient's last message: please read "
-        "the conversation and answer it.",
-        "reason": HandoffReason.AI_UNAVAILABLE,
-        "requested_at": now.isoformat(),
-    }
-    return campaign_move(
-        campaign, CampaignStatus.HANDOFF_REQUIRED, now=now, handoff_details=details
+    summary = (
+        "The assistant failed while handling the patient's last message: please read the "
+        "conversation and answer it."
     )
+    fields = handoff_fields(HandoffReason.AI_UNAVAILABLE, summary, now)
+    return campaign_move(campaign, CampaignStatus.HANDOFF_REQUIRED, now=now, **fields)
 
 
 def agent_handle_reply(

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.brains.offline import OfflineBrain
-from agent.choices import Action, HandoffReason
+from agent.choices import Action
 from agent.embeddings import embed_queries
 from agent.evaluation import Case, evaluate
 from agent.intent import (
@@ -37,6 +37,7 @@ from agent.intent import (
 from agent.knowledge import KnowledgeBase
 from agent.retrieval import question_clauses, retrieve
 from agent.text import clean_reply, sentences, terms
+from campaigns.choices import HandoffReason
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 SEED = 7

@@ -168,6 +168,7 @@ def generate_campaigns(rng: random.Random, now: dt.datetime) -> None:
                 interactions.append(
                     Interaction(
                         id=new_object_id(),
+                        patient_id=campaign.patient_id,
                         campaign=campaign,
                         direction=Direction.INCOMING if incoming else Direction.OUTGOING,
                         content="Benchmark message body of a realistic length for a reply.",

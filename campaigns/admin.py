@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils.html import format_html
 
-from campaigns.choices import CampaignStatus, Direction
+from campaigns.choices import CampaignStatus, Direction, MessageKind
 from campaigns.models import Campaign, Interaction
 from campaigns.services import campaign_set_status
 from campaigns.status import (
@@ -282,31 +282,47 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
             self.message_user(request, message, messages.WARNING)
 
 
+class InteractionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = ("patient", "campaign")  # the admin adds the rest (get_fields)
+
+    def clean(self):
+        cleaned = super().clean()
+        campaign, patient = cleaned.get("campaign"), cleaned.get("patient")
+        if campaign is not None and patient is not None and campaign.patient_id != patient.pk:
+            raise forms.ValidationError("The campaign belongs to another patient.")
+        return cleaned
+
+
 @admin.register(Interaction)
 class InteractionAdmin(PhoneSearchMixin, admin.ModelAdmin):
-    phone_search_field = "campaign__patient__phone"
+    form = InteractionAdminForm
+    phone_search_field = "patient__phone"
     list_display = (
         "timestamp",
         "patient",
         "direction",
+        "kind",
         "channel_type",
         "delivery_status",
         "sender",
         "excerpt",
     )
-    list_filter = ("direction", "channel_type", "delivery_status")
+    list_filter = ("direction", "kind", "channel_type", "delivery_status")
     search_fields = (
         "content",
         "external_id",
-        "campaign__patient__name",
-        "campaign__patient__email",
-        "campaign__patient__phone",
+        "patient__name",
+        "patient__email",
+        "patient__phone",
     )
     ordering = ("-timestamp",)
     date_hierarchy = "timestamp"
-    list_select_related = ("campaign__patient", "author")
-    autocomplete_fields = ("campaign",)
+    list_select_related = ("patient", "author")
+    autocomplete_fields = ("patient", "campaign")
     add_fields = (
+        "patient",
         "campaign",
         "timestamp",
         "direction",
@@ -315,9 +331,11 @@ class InteractionAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "content",
     )
     fields = (
+        "patient",
         "campaign",
         "timestamp",
         "direction",
+        "kind",
         "channel_type",
         "delivery_status",
         "sender",
@@ -327,7 +345,7 @@ class InteractionAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "error",
     )
     # Set by the AI, the channel providers or the system that recorded the message.
-    set_by_system = ("sender", "analysis", "external_id", "error")
+    set_by_system = ("kind", "sender", "analysis", "external_id", "error")
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.fields
@@ -335,7 +353,7 @@ class InteractionAdmin(PhoneSearchMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return (*self.set_by_system, "campaign", "timestamp", "delivery_status")
+        return (*self.set_by_system, "patient", "campaign", "timestamp", "delivery_status")
 
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {
@@ -346,13 +364,12 @@ class InteractionAdmin(PhoneSearchMixin, admin.ModelAdmin):
         return super().add_view(request, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.direction == Direction.OUTGOING:
-            obj.author = request.user
+        if not change:
+            outgoing = obj.direction == Direction.OUTGOING
+            obj.kind = MessageKind.STAFF if outgoing else MessageKind.REPLY
+            if outgoing:
+                obj.author = request.user
         super().save_model(request, obj, form, change)
-
-    @admin.display(description="patient", ordering="campaign__patient__name")
-    def patient(self, obj):
-        return obj.campaign.patient
 
     @admin.display(description="from")
     def sender(self, obj):

@@ -5,7 +5,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.choices import BookingStatus, CampaignStatus, CampaignType, DeliveryStatus, Direction
+from campaigns.choices import (
+    BookingStatus,
+    CampaignStatus,
+    CampaignType,
+    DeliveryStatus,
+    Direction,
+    HandoffReason,
+    MessageKind,
+)
 from campaigns.status import is_active_status
 from dentalai.choices import Channel
 from dentalai.models import ObjectIdModel
@@ -44,6 +52,11 @@ class Campaign(ObjectIdModel):
     )
     booking_link = models.CharField(max_length=500, blank=True, default="")
     booking_submitted_at = models.DateTimeField(null=True, blank=True)
+    # The handoff as queried (the queue sorts by when it was asked for); the JSON is for display.
+    handoff_reason = models.CharField(
+        max_length=32, choices=HandoffReason.choices, blank=True, default=""
+    )
+    handoff_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
     handoff_details = models.JSONField(
         default=dict, blank=True, help_text="summary, reason, requested_at"
     )
@@ -84,10 +97,15 @@ class Campaign(ObjectIdModel):
 
 
 class Interaction(ObjectIdModel):
-    """One message in a campaign's conversation, either way, with the AI's analysis."""
+    """One message to or from a patient, either way, with the AI's analysis: part of a
+    campaign's conversation, or on its own (a visit's confirmation or reminder)."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="interactions")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="interactions")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="interactions"
+    )
     direction = models.CharField(max_length=8, choices=Direction.choices)
+    kind = models.CharField(max_length=32, choices=MessageKind.choices, blank=True)
     content = models.TextField()
     ai_analysis = models.JSONField(
         default=dict, blank=True, help_text="intent, sentiment, action, confidence"
@@ -121,10 +139,16 @@ class Interaction(ObjectIdModel):
         indexes = [
             models.Index(fields=["campaign", "timestamp"], name="interaction_campaign_idx"),
             models.Index(fields=["direction", "timestamp"], name="interaction_direction_idx"),
+            models.Index(fields=["patient", "timestamp"], name="interaction_patient_idx"),
         ]
 
     def __str__(self):
         return f"{self.direction} on {self.timestamp:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.patient_id is None and self.campaign_id is not None:
+            self.patient_id = self.campaign.patient_id  # a campaign's message is its patient's
+        super().save(*args, **kwargs)
 
     @property
     def sender_label(self) -> str:

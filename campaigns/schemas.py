@@ -78,7 +78,7 @@ class CampaignListItemOut(Schema):
 
     @staticmethod
     def resolve_handoff_reason(campaign: Campaign) -> str | None:
-        return (campaign.handoff_details or {}).get("reason") or None
+        return campaign.handoff_reason or None
 
 
 class CampaignListOut(Schema):

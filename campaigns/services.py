@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction
+from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction, MessageKind
 from campaigns.models import Campaign, Interaction
 from campaigns.status import campaign_move, check_transition, is_active_status
 from dentalai.audit import audit_record
@@ -190,8 +190,10 @@ def campaign_respond(
     if campaign.patient.is_opted_out:
         raise Conflict(f"{OPTED_OUT} Nothing was sent.")
     interaction = Interaction.objects.create(
+        patient=campaign.patient,
         campaign=campaign,
         direction=Direction.OUTGOING,
+        kind=MessageKind.STAFF,
         content=message,
         channel_type=campaign.channel_type,
         delivery_status=DeliveryStatus.QUEUED,
@@ -254,8 +256,10 @@ def interaction_record(
     if direction not in Direction.values:
         raise ApplicationError(f"{direction!r} is not a direction.")
     interaction = Interaction.objects.create(
+        patient=campaign.patient,
         campaign=campaign,
         direction=direction,
+        kind=MessageKind.REPLY if direction == Direction.INCOMING else MessageKind.STAFF,
         content=content,
         ai_analysis=ai_analysis or {},
         channel_type=campaign.channel_type,

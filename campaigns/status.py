@@ -66,9 +66,12 @@ def campaign_move(campaign, target: str, *, actor: User | None = None, now=None,
     IllegalTransition when the machine forbids the move. The update is conditional on the
     status the campaign was read with (no row lock can be relied on, SPEC §3.5): True when this
     call moved it, False when someone changed it first. `campaign` is updated in place. A
-    person's move (`actor`) is audited as campaign_set_status."""
+    person's move (`actor`) is audited as campaign_set_status. A handoff records when it was
+    asked for (the queue waits from then) unless the caller says."""
     check_transition(campaign.status, target)
     previous = campaign.status
+    if target == S.HANDOFF_REQUIRED:
+        fields.setdefault("handoff_requested_at", now or timezone.now())
     moved = _update_if_status(
         campaign, {**fields, "status": target, "is_active": is_active_status(target)}, now=now
     )

@@ -226,28 +226,17 @@ class Handoff:
     reason: str
 
 
-def handoff_requested_at(campaign: Campaign) -> dt.datetime:
-    """When the handoff was asked for (`handoff_details.requested_at`), else the campaign's last
-    activity."""
-    raw = (campaign.handoff_details or {}).get("requested_at")
-    if isinstance(raw, str):
-        try:
-            moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            moment = None
-        if moment is not None:
-            return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return campaign.updated_at
-
-
 def handoff_queue(*, now: dt.datetime | None = None) -> list[Handoff]:
-    """Every campaign waiting for a person (HANDOFF_REQUIRED), the longest waiting first. The
-    wait runs from the handoff's `requested_at` (else the campaign's last activity)."""
+    """Every campaign waiting for a person (HANDOFF_REQUIRED), the longest waiting first."""
     now = now or timezone.now()
-    campaigns = Campaign.objects.filter(status=S.HANDOFF_REQUIRED).select_related("patient")
+    campaigns = (
+        Campaign.objects.filter(status=S.HANDOFF_REQUIRED)
+        .select_related("patient")
+        .order_by("handoff_requested_at", "pk")
+    )
     items = []
     for campaign in campaigns:
-        requested = handoff_requested_at(campaign)
+        requested = campaign.handoff_requested_at or campaign.updated_at
         details = campaign.handoff_details or {}
         items.append(
             Handoff(
@@ -255,10 +244,9 @@ def handoff_queue(*, now: dt.datetime | None = None) -> list[Handoff]:
                 requested_at=requested,
                 waited=max(now - requested, dt.timedelta(0)),
                 summary=str(details.get("summary") or campaign.engagement_summary or ""),
-                reason=str(details.get("reason") or ""),
+                reason=campaign.get_handoff_reason_display(),
             )
         )
-    items.sort(key=lambda h: (h.requested_at, h.campaign.pk))
     return items
 
 

@@ -16,11 +16,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from campaigns.choices import MessageKind
 from dentalai.env import env, integer, read, text
 
-# Allowed keys of TWILIO_WHATSAPP_TEMPLATE_SIDS: the agent's message kinds, "staff" for staff
-# replies and "default" for any kind without its own template.
-TEMPLATE_KEYS_EXTRA = ("staff", "default")
+# Allowed keys of TWILIO_WHATSAPP_TEMPLATE_SIDS: the message kinds, and "default" for any kind
+# without its own template.
+TEMPLATE_DEFAULT = "default"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -85,9 +86,7 @@ def _phone(name: str, *, prefix: str = "") -> str:
 
 def _templates(name: str) -> dict[str, str]:
     """ "outreach=HX…,follow_up=HX…,default=HX…" → {"outreach": "HX…", …}."""
-    from agent.choices import MessageKind
-
-    allowed = (*MessageKind.values, *TEMPLATE_KEYS_EXTRA)
+    allowed = (*MessageKind.values, TEMPLATE_DEFAULT)
     raw = text(name)
     templates: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in raw.split(","))):

@@ -26,13 +26,12 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
-from agent.choices import MessageKind
-from campaigns.choices import DeliveryStatus, Direction
+from campaigns.choices import DeliveryStatus, Direction, MessageKind
 from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from messaging.backends import OutgoingMessage, SendError, backend_for
 from messaging.choices import WebhookSource, WebhookStatus
-from messaging.conf import messaging_settings
+from messaging.conf import TEMPLATE_DEFAULT, messaging_settings
 from messaging.inbound import TEXT_LIMIT, InboundMessage, inbound_from_twilio
 from messaging.ingest import DRAIN_TASK
 from messaging.models import WebhookEvent
@@ -82,15 +81,11 @@ def email_body_with_footer(body: str, link: str) -> str:
     return f"{body.rstrip()}\n\n--\n{footer}"
 
 
-def _campaign_ids(patient: Patient) -> list[str]:
-    return list(Campaign.objects.filter(patient=patient).values_list("pk", flat=True))
-
-
 def whatsapp_window_open(patient: Patient, now: dt.datetime) -> bool:
     """WhatsApp allows free-form messages within 24 hours of the patient's last message."""
     last = (
         Interaction.objects.filter(
-            campaign_id__in=_campaign_ids(patient),
+            patient=patient,
             channel_type=Channel.WHATSAPP,
             direction=Direction.INCOMING,
         )
@@ -101,19 +96,12 @@ def whatsapp_window_open(patient: Patient, now: dt.datetime) -> bool:
     return last is not None and now - last < WHATSAPP_WINDOW
 
 
-def message_kind(interaction: Interaction) -> str:
-    """What the message is for: the agent's kind, "staff" for a staff reply."""
-    analysis = interaction.ai_analysis if isinstance(interaction.ai_analysis, dict) else {}
-    kind = analysis.get("kind") or ("staff" if interaction.author_id else "default")
-    return str(kind)
-
-
 def whatsapp_template(interaction: Interaction) -> str:
     """The approved template (Content SID) for a message outside the 24-hour window; a
     permanent SendError saying so when none is configured — never a silent failure."""
-    kind = message_kind(interaction)
+    kind = str(interaction.kind or TEMPLATE_DEFAULT)
     templates = messaging_settings().twilio_whatsapp_template_sids
-    sid = templates.get(kind) or templates.get("default", "")
+    sid = templates.get(kind) or templates.get(TEMPLATE_DEFAULT, "")
     if not sid:
         raise SendError(
             "Not sent: the patient's last WhatsApp message is more than 24 hours old, so "
@@ -155,15 +143,15 @@ def outgoing_message_for(
 def _is_the_opt_out_confirmation(interaction: Interaction, patient: Patient) -> bool:
     """The one message an opted-out patient may still get: the confirmation of their opt-out,
     once (none sent since they opted out)."""
-    if message_kind(interaction) != MessageKind.OPT_OUT_CONFIRMATION:
+    if interaction.kind != MessageKind.OPT_OUT_CONFIRMATION:
         return False
     return not (
         Interaction.objects.filter(
-            campaign_id__in=_campaign_ids(patient),
+            patient=patient,
             direction=Direction.OUTGOING,
             delivery_status=DeliveryStatus.SENT,
             timestamp__gte=patient.opted_out_at,
-            ai_analysis__kind=MessageKind.OPT_OUT_CONFIRMATION,
+            kind=MessageKind.OPT_OUT_CONFIRMATION,
         )
         .exclude(pk=interaction.pk)
         .exists()

@@ -51,7 +51,7 @@ def test_a_new_recovery_lead_gets_the_first_outreach_at_once():
     assert "Porcelain crown" in message.body
     assert "Reply STOP to opt out." in message.body
     assert len(message.body) <= 320
-    assert outgoing(campaign)[0].ai_analysis["kind"] == "outreach"
+    assert outgoing(campaign)[0].kind == "outreach"
 
 
 def test_a_recall_names_the_visit_that_is_due():
@@ -86,7 +86,7 @@ def test_a_follow_up_is_sent_when_it_is_due_and_moves_the_next_attempt():
     assert campaign.attempts_made == 2
     assert campaign.next_attempt_at == NY_10AM_TUESDAY + dt.timedelta(days=3, minutes=5)
     (sent,) = outgoing(campaign)
-    assert sent.ai_analysis["kind"] == "follow_up"
+    assert sent.kind == "follow_up"
 
 
 def test_a_follow_up_that_is_not_due_yet_is_left_alone():
@@ -156,7 +156,7 @@ def test_only_one_proactive_message_a_day_per_patient():
         content="earlier today",
         channel_type="sms",
         delivery_status="sent",
-        ai_analysis={"kind": "follow_up"},
+        kind="follow_up",
         timestamp=NY_10AM_TUESDAY - dt.timedelta(minutes=30),
     )
     campaign = make_campaign(patient, next_attempt_at=NY_10AM_TUESDAY)
@@ -177,7 +177,7 @@ def test_at_most_three_proactive_messages_a_week_per_patient():
             content="earlier",
             channel_type="sms",
             delivery_status="sent",
-            ai_analysis={"kind": "follow_up"},
+            kind="follow_up",
             timestamp=NY_10AM_TUESDAY - dt.timedelta(days=days),
         )
     campaign = make_campaign(patient, next_attempt_at=NY_10AM_TUESDAY)
@@ -196,7 +196,7 @@ def test_replies_to_the_patient_do_not_count_towards_the_caps():
         content="answer",
         channel_type="sms",
         delivery_status="sent",
-        ai_analysis={"kind": "answer"},
+        kind="answer",
         timestamp=NY_10AM_TUESDAY - dt.timedelta(minutes=10),
     )
 

@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 import time_machine
 
-from agent.choices import Action, HandoffReason
+from agent.choices import Action
 from agent.services import agent_handle_reply
-from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus
+from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, HandoffReason
 from campaigns.models import Campaign
 from dentalai.choices import Channel
 from messaging.models import OutboxMessage
@@ -73,7 +73,7 @@ def test_the_incoming_reply_is_recorded_with_its_analysis():
     assert 0 <= analysis["confidence"] <= 1
     (sent,) = outgoing(campaign)
     assert sent.delivery_status == DeliveryStatus.SENT
-    assert sent.ai_analysis["kind"] == "booking_link"
+    assert sent.kind == "booking_link"
     assert sent.author is None
 
 

@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from agent.brains.openai import _accepted_mode
-from agent.choices import Action, HandoffReason
+from agent.choices import Action
 from agent.services import agent_handle_reply
-from campaigns.choices import CampaignStatus
+from campaigns.choices import CampaignStatus, HandoffReason
 from tests.agent_fixtures import (  # noqa: F401 - fixtures
     DEV_KB,
     agent_environment,

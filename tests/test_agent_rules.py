@@ -3,8 +3,9 @@ instruct the assistant, and replies not in English go to a person; an opt-out co
 
 import pytest
 
-from agent.choices import Action, HandoffReason
+from agent.choices import Action
 from agent.rules import language_of, screen
+from campaigns.choices import HandoffReason
 
 
 @pytest.mark.parametrize(

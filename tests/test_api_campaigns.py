@@ -109,7 +109,9 @@ def test_it_lists_campaigns_newest_activity_first(staff):
         channel_type=Channel.SMS,
         attempts_made=2,
     )
-    newer = campaign(handoff_details={"summary": "Insurance", "reason": "Complex insurance"})
+    newer = campaign(
+        handoff_reason="billing", handoff_details={"summary": "Insurance", "reason": "billing"}
+    )
     Campaign.objects.filter(pk=older.pk).update(updated_at=NOW - dt.timedelta(hours=1))
 
     response = staff.get("/api/v1/admin/campaigns")
@@ -126,7 +128,7 @@ def test_it_lists_campaigns_newest_activity_first(staff):
                 "status": "HANDOFF_REQUIRED",
                 "channel_type": "email",
                 "attempts_made": 0,
-                "handoff_reason": "Complex insurance",
+                "handoff_reason": "billing",
                 "last_updated": "2025-08-20T14:00:00Z",
             },
             {

@@ -34,9 +34,11 @@ def handoff_campaign(email="maria@example.com", channel=Channel.EMAIL) -> Campai
         campaign_type=CampaignType.RECOVERY,
         channel_type=channel,
         status=CampaignStatus.HANDOFF_REQUIRED,
+        handoff_reason="billing",
+        handoff_requested_at=timezone.now() - dt.timedelta(hours=3),
         handoff_details={
             "summary": "Asks about payment plans.",
-            "reason": "Billing question",
+            "reason": "billing",
             "requested_at": (timezone.now() - dt.timedelta(hours=3)).isoformat(),
         },
     )
@@ -158,7 +160,7 @@ def test_the_handoff_queue_shows_the_wait_reason_and_summary(staff):
 
     response = staff.get("/handoffs/")
 
-    assert "Billing question" in response.text
+    assert "Billing or insurance account question" in response.text
     assert "Asks about payment plans." in response.text
     assert "waiting 3 h 00 min" in response.text or "waiting 2 h 59 min" in response.text
     assert f"/campaigns/{campaign.pk}/" in response.text

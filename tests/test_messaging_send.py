@@ -15,8 +15,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.scheduler import scheduler
 
-from agent.choices import MessageKind
-from campaigns.choices import DeliveryStatus, Direction
+from campaigns.choices import DeliveryStatus, Direction, MessageKind
 from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from messaging.backends import OutgoingMessage, SendError
@@ -163,10 +162,10 @@ def test_nothing_is_sent_to_a_patient_who_opted_out():
 def test_the_opt_out_confirmation_goes_out_once_and_only_once():
     campaign = make_campaign()
     patient_opt_out(patient=campaign.patient)
-    kind = {"kind": MessageKind.OPT_OUT_CONFIRMATION}
+    kind = MessageKind.OPT_OUT_CONFIRMATION
 
-    first = interaction_send(queued(campaign, "You're unsubscribed.", ai_analysis=kind))
-    second = interaction_send(queued(campaign, "You're unsubscribed.", ai_analysis=kind))
+    first = interaction_send(queued(campaign, "You're unsubscribed.", kind=kind))
+    second = interaction_send(queued(campaign, "You're unsubscribed.", kind=kind))
 
     assert first.delivery_status == DeliveryStatus.SENT
     assert (second.delivery_status, second.error) == (DeliveryStatus.FAILED, CANCELLED_QUEUED)
@@ -177,7 +176,7 @@ def test_a_message_kind_is_no_way_around_the_opt_out():
     campaign = make_campaign()
     patient_opt_out(patient=campaign.patient)
 
-    sent = interaction_send(queued(campaign, ai_analysis={"kind": MessageKind.FOLLOW_UP}))
+    sent = interaction_send(queued(campaign, kind=MessageKind.FOLLOW_UP))
 
     assert sent.delivery_status == DeliveryStatus.FAILED
     assert not OutboxMessage.objects.exists()
@@ -205,7 +204,7 @@ def test_whatsapp_outside_the_window_without_a_template_fails_and_says_why():
     campaign = make_campaign(channel=Channel.WHATSAPP)
     patient_says(campaign, timezone.now() - dt.timedelta(hours=25))
 
-    sent = interaction_send(queued(campaign, ai_analysis={"kind": MessageKind.FOLLOW_UP}))
+    sent = interaction_send(queued(campaign, kind=MessageKind.FOLLOW_UP))
 
     assert sent.delivery_status == DeliveryStatus.FAILED
     assert "no approved template is configured for 'follow_up' messages" in sent.error
@@ -222,7 +221,7 @@ def test_a_first_whatsapp_outreach_uses_the_approved_template_through_twilio(
     campaign = make_campaign(channel=Channel.WHATSAPP)
     twilio_server.answer(twilio_message("SM" + "11" * 16))
 
-    sent = interaction_send(queued(campaign, ai_analysis={"kind": MessageKind.OUTREACH}))
+    sent = interaction_send(queued(campaign, kind=MessageKind.OUTREACH))
 
     assert (sent.delivery_status, sent.external_id) == (DeliveryStatus.SENT, "SM" + "11" * 16)
     (request,) = twilio_server.requests

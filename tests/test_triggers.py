@@ -15,11 +15,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agent import tasks
-from agent.choices import MessageKind
 from agent.services import daily_trigger_run
 from appointments.choices import AppointmentStatus
 from campaigns import triggers
-from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction
+from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction, MessageKind
 from campaigns.models import Campaign, Interaction
 from campaigns.services import campaign_create_recovery
 from campaigns.triggers import due_campaigns_start
@@ -491,7 +490,7 @@ def _proactive(campaign: Campaign, at: dt.datetime) -> Interaction:
         content="Hello again",
         channel_type=campaign.channel_type,
         delivery_status=DeliveryStatus.SENT,
-        ai_analysis={"kind": MessageKind.FOLLOW_UP},
+        kind=MessageKind.FOLLOW_UP,
         timestamp=at,
     )
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from agent.brains import Conversation, Decision
-from agent.choices import Action, HandoffReason, Sentiment
+from agent.choices import Action, Sentiment
 from agent.embeddings import embed_queries
 from agent.intent import (
     BOOK,
@@ -29,6 +29,7 @@ from agent.knowledge import KnowledgeBase
 from agent.retrieval import Retrieved, answer_text, question_clauses, retrieve
 from agent.rules import screen
 from agent.text import clean_reply, sentences
+from campaigns.choices import HandoffReason
 
 NAME = "offline"
 # A reply asking this many things at once goes to a person: an answer would be a wall of text.

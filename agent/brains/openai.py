@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.brains import Conversation, Decision
 from agent.brains.offline import sentiment_of, summarize
-from agent.choices import Action, HandoffReason
+from agent.choices import Action
 from agent.conf import AgentSettings
 from agent.embeddings import embed_queries
 from agent.knowledge import Article, KnowledgeBase
@@ -29,6 +29,7 @@ from agent.retrieval import question_clauses, retrieve
 from agent.rules import screen
 from agent.safety import cap, grounded, strip_links
 from agent.text import clean_reply
+from campaigns.choices import HandoffReason
 
 logger = logging.getLogger(__name__)
 

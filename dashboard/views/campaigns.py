@@ -72,9 +72,6 @@ def _detail_context(campaign, reply_form=None) -> dict:
         "actions": _actions(campaign),
         "reply_form": reply_form or ReplyForm(allowed=allowed),
         "handoff": campaign.handoff_details or {},
-        "handoff_at": selectors.handoff_requested_at(campaign)
-        if (campaign.handoff_details or {}).get("requested_at")
-        else None,
     }
 
 

@@ -26,7 +26,7 @@ from agent.models import KnowledgeArticle
 from appointments.booking_links import booking_link_url
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment, ProviderSchedule, Service, TimeOff
-from campaigns.choices import BookingStatus, CampaignType, DeliveryStatus, Direction
+from campaigns.choices import BookingStatus, CampaignType, DeliveryStatus, Direction, MessageKind
 from campaigns.choices import CampaignStatus as S
 from campaigns.models import Campaign, Interaction
 from campaigns.status import is_active_status
@@ -717,6 +717,8 @@ class Planner:
             campaign.booking_status = BookingStatus.FORM_SUBMITTED
             campaign.booking_submitted_at = self.aware(story.submitted_at)
         if story.handoff:
+            campaign.handoff_reason = story.handoff[3]
+            campaign.handoff_requested_at = self.aware(story.handoff_at)
             campaign.handoff_details = {
                 "summary": story.handoff[4],
                 "reason": story.handoff[3],
@@ -812,11 +814,18 @@ class Planner:
                 status = DeliveryStatus.RECEIVED
             else:
                 status = DeliveryStatus.FAILED if event.failed else DeliveryStatus.SENT
+            kind = {
+                "outreach": MessageKind.OUTREACH if event.text == "0" else MessageKind.FOLLOW_UP,
+                "reply": MessageKind.REPLY,
+                "staff": MessageKind.STAFF,
+            }.get(event.kind, MessageKind.ANSWER)
             self.interactions.append(
                 Interaction(
                     id=demo_id("interaction", f"{key}:{n}"),
+                    patient=campaign.patient,
                     campaign=campaign,
                     direction=Direction.INCOMING if incoming else Direction.OUTGOING,
+                    kind=kind,
                     content=text,
                     ai_analysis=event.analysis,
                     channel_type=channel,
