@@ -7,6 +7,7 @@ outside the product."""
 
 import datetime as dt
 
+from campaigns.choices import HandoffReason
 from dentalai.choices import Role
 
 CLINIC_PHONE = "(518) 555-0136"
@@ -299,13 +300,13 @@ REOPENS = [
 ]
 
 # Conversations a person has to take over.
-# (intent, sentiment, patient text, reason, summary, staff reply, who answers)
+# (intent, sentiment, patient text, reason (HandoffReason), summary, staff reply, who answers)
 HANDOFFS = [
     (
         "billing_question",
         "negative",
         "I think I was charged twice for my last cleaning. Can someone check?",
-        "Billing question the assistant cannot answer",
+        HandoffReason.BILLING,
         "Patient reports a possible duplicate card charge for the last visit.",
         "You're right, the card payment went through twice. I've refunded the duplicate today; "
         "it can take 3 to 5 business days to show on your statement.",
@@ -315,7 +316,7 @@ HANDOFFS = [
         "clinical_concern",
         "negative",
         "My tooth has been throbbing for two days and my cheek is a bit swollen.",
-        "Possible dental emergency: pain and swelling",
+        HandoffReason.PAIN_OR_EMERGENCY,
         "Patient reports two days of throbbing tooth pain with mild facial swelling.",
         "Dr. Patel can see you tomorrow morning in our emergency slot, and I've put you down for "
         "8:00 AM. If the swelling spreads or you have trouble swallowing, go to the ER.",
@@ -325,7 +326,7 @@ HANDOFFS = [
         "insurance_question",
         "negative",
         "My insurance says the claim for my crown was denied. What should I do?",
-        "Insurance claim dispute",
+        HandoffReason.BILLING,
         "The patient's insurer denied the crown claim; they want help with an appeal.",
         "I called your insurer: they needed the X-ray with the claim. We've resubmitted it and "
         "I'll let you know as soon as it's processed.",
@@ -335,7 +336,7 @@ HANDOFFS = [
         "medical_question",
         "neutral",
         "I take blood thinners. Is it safe to have the implant consultation?",
-        "Medical question for the dentist",
+        HandoffReason.CLINICAL_QUESTION,
         "Patient on blood thinners asks whether implant treatment is safe for them.",
         "Dr. Patel says the consultation itself is no problem. She'll go through your "
         "medications with you there and check with your doctor before any surgery.",
@@ -345,7 +346,7 @@ HANDOFFS = [
         "complaint",
         "negative",
         "I wasn't happy with how my last visit went and would like to talk to the manager.",
-        "Complaint: asks for the office manager",
+        HandoffReason.COMPLAINT,
         "Patient was unhappy with the last visit and asks to speak with the manager.",
         "I'm sorry to hear that. I'd like to hear what happened and put it right. I'll call you "
         "this afternoon; let me know if another time suits you better.",
@@ -355,7 +356,7 @@ HANDOFFS = [
         "price_negotiation",
         "neutral",
         "Can I get a discount if I pay cash up front for the whole treatment?",
-        "Price negotiation",
+        HandoffReason.BILLING,
         "Patient asks for a discount for paying the full treatment in cash up front.",
         "We don't discount treatment, but our in-house plan spreads it over up to six months "
         "with no interest. Happy to go through the numbers with you.",
