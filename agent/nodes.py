@@ -26,10 +26,10 @@ from campaigns.choices import (
     HandoffReason,
     MessageKind,
 )
-from campaigns.models import Campaign, Interaction
+from campaigns.models import Campaign
 from campaigns.status import IllegalTransition, campaign_move
 from dentalai.choices import Channel
-from messaging.services import interaction_send
+from messaging.conversation import PatientOptedOut, message_receive, message_send
 from messaging.unsubscribe import unsubscribe_url
 from patients.consent import is_opt_in, is_opt_out
 from patients.models import Patient
@@ -44,16 +44,13 @@ S = CampaignStatus
 # --- Shared helpers ----------------------------------------------------------------------------
 
 
-def message_to_send(
-    kind: str, text: str, *, expected_status: str, allow_opted_out: bool = False
-) -> AgentState:
+def message_to_send(kind: str, text: str, *, expected_status: str) -> AgentState:
     """Hand a composed message to the send node. `expected_status` is what the campaign must
     still have when it is re-read just before sending ("" for any)."""
     return {
         "message_kind": kind,
         "message_text": text,
         "expected_status": expected_status,
-        "allow_opted_out": allow_opted_out,
         "route": "send",
     }
 
@@ -133,29 +130,16 @@ def by_route(state: AgentState) -> str:
 def record_incoming(state: AgentState) -> AgentState:
     """Keep the patient's message before anything else: whatever happens next, it is never
     lost. A provider message id seen before is a redelivery: nothing more to do."""
-    campaign, now = state["campaign"], state["now"]
-    external_id = (state.get("external_id") or "")[:255]
-    if (
-        external_id
-        and Interaction.objects.filter(
-            channel_type=campaign.channel_type, external_id=external_id
-        ).exists()
-    ):
-        return {"route": "end", "outcome": "duplicate"}
-    try:
-        with transaction.atomic():
-            incoming = Interaction.objects.create(
-                patient=state["patient"],
-                campaign=campaign,
-                direction=Direction.INCOMING,
-                kind=MessageKind.REPLY,
-                content=state.get("text", ""),
-                channel_type=campaign.channel_type,
-                external_id=external_id,
-                delivery_status=DeliveryStatus.RECEIVED,
-                timestamp=now,
-            )
-    except IntegrityError:
+    campaign = state["campaign"]
+    incoming = message_receive(
+        state["patient"],
+        campaign.channel_type,
+        state.get("text", ""),
+        campaign=campaign,
+        external_id=state.get("external_id") or "",
+        at=state["now"],
+    )
+    if incoming is None:
         return {"route": "end", "outcome": "duplicate"}
     logger.info("reply recorded: interaction %s campaign %s", incoming.pk, campaign.pk)
     return {"incoming": incoming, "route": route_incoming(state)}
@@ -284,9 +268,7 @@ def opt_out(state: AgentState) -> AgentState:
     patient_opt_out(patient=patient, now=state["now"])
     state["campaign"].refresh_from_db()
     text = compose(MessageKind.OPT_OUT_CONFIRMATION, message_context(state))
-    return message_to_send(
-        MessageKind.OPT_OUT_CONFIRMATION, text, expected_status="", allow_opted_out=True
-    )
+    return message_to_send(MessageKind.OPT_OUT_CONFIRMATION, text, expected_status="")
 
 
 def opt_in(state: AgentState) -> AgentState:
@@ -323,8 +305,6 @@ def send_message(state: AgentState) -> AgentState:
     expected = state.get("expected_status", "")
     if campaign is None or patient is None:
         return {"outcome": "not_sent_gone", "route": "end"}
-    if patient.is_opted_out and not state.get("allow_opted_out"):
-        return {"outcome": "not_sent_opted_out", "route": "end"}
     if expected and campaign.status != expected:
         logger.info("not sent (now %s): campaign %s", campaign.status, campaign.pk)
         return {"outcome": "not_sent_changed", "route": "end"}
@@ -332,18 +312,16 @@ def send_message(state: AgentState) -> AgentState:
     analysis = {"brain": decision.brain if decision else "rules"}
     if decision is not None:
         analysis["action"] = decision.action
-    outgoing = Interaction.objects.create(
-        patient=patient,
-        campaign=campaign,
-        direction=Direction.OUTGOING,
-        kind=state["message_kind"],
-        content=state["message_text"],
-        ai_analysis=analysis,
-        channel_type=campaign.channel_type,
-        delivery_status=DeliveryStatus.QUEUED,
-        timestamp=timezone.now(),
-    )
-    interaction_send(outgoing)
+    try:
+        outgoing = message_send(
+            patient,
+            state["message_kind"],
+            state["message_text"],
+            campaign=campaign,
+            ai_analysis=analysis,
+        )
+    except PatientOptedOut:
+        return {"outcome": "not_sent_opted_out", "route": "end"}
     ok = outgoing.delivery_status == DeliveryStatus.SENT
     return {"sent": outgoing, "outcome": "sent" if ok else "send_failed", "route": "record"}
 

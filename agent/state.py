@@ -26,7 +26,6 @@ class AgentState(TypedDict, total=False):
     message_kind: str
     message_text: str
     expected_status: str  # the campaign's status the send requires
-    allow_opted_out: bool  # only the opt-out confirmation goes to an opted-out patient
     # Result
     outcome: str  # what happened, for the caller and the logs (no patient data)
     sent: Any  # the outgoing Interaction, when one was recorded

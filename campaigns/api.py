@@ -1,5 +1,6 @@
 """/api/v1/admin: dashboard stats, campaigns and their conversations (SPEC §4). Thin: reads come
-from campaigns.selectors / campaigns.stats, writes from campaigns.services."""
+from campaigns.selectors / campaigns.stats, writes from campaigns.services. (Replying to the
+patient and recording messages are messaging.staff_api's.)"""
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -11,12 +12,8 @@ from campaigns.schemas import (
     CampaignFilters,
     CampaignListOut,
     CampaignRecoveryIn,
-    CampaignRespondIn,
-    CampaignRespondOut,
     CampaignStatusPatch,
     DashboardStatsOut,
-    InteractionCreatedOut,
-    InteractionIn,
     InteractionListOut,
 )
 from campaigns.stats import DEFINITIONS, dashboard_stats
@@ -121,46 +118,6 @@ def get_campaign(request: HttpRequest, campaign_id: str):
     return _detail(selectors.campaign_get(campaign_id=campaign_id))
 
 
-@router.post(
-    "/campaigns/{campaign_id}/respond",
-    response={
-        200: CampaignRespondOut,
-        401: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        422: ValidationErrorOut,
-    },
-    summary="Reply to the patient as staff",
-    description=(
-        "A staff member takes over the conversation: `message` (1 to 1600 characters) goes to "
-        "the patient over the campaign's channel, then the campaign moves to `new_status` when "
-        "one is given (the status it already has changes nothing).\n\n"
-        "Checked first, before anything is recorded or sent: `new_status` must be allowed from "
-        "the current status (409), and the patient must not have opted out (409). Then the "
-        "message is recorded (author = you) and sent; it stays in the conversation whatever "
-        "the channel does. The answer says how it went: `delivery_status` `sent` and "
-        '"Response sent successfully.", or `failed` and a message giving the reason. '
-        "`new_status` is applied only when the message was sent: a reply the patient never "
-        "got must not take the campaign out of the handoff queue. `campaign_status` is the "
-        "status afterwards. " + NOT_FOUND
-    ),
-)
-def respond_to_campaign(request: HttpRequest, campaign_id: str, payload: CampaignRespondIn):
-    campaign = selectors.campaign_get(campaign_id=campaign_id)
-    result = services.campaign_respond(
-        actor=request.user,
-        campaign=campaign,
-        message=payload.message,
-        new_status=payload.new_status,
-    )
-    return {
-        "message": result.message,
-        "interaction_id": result.interaction.pk,
-        "delivery_status": result.interaction.delivery_status,
-        "campaign_status": result.campaign.status,
-    }
-
-
 @router.patch(
     "/campaigns/{campaign_id}/status",
     response={
@@ -199,33 +156,3 @@ def set_campaign_status(request: HttpRequest, campaign_id: str, payload: Campaig
 def list_interactions(request: HttpRequest, campaign_id: str):
     campaign = selectors.campaign_get(campaign_id=campaign_id)
     return {"interactions": selectors.campaign_conversation(campaign=campaign)}
-
-
-@router.post(
-    "/interactions",
-    tags=["Interactions"],
-    response={201: InteractionCreatedOut, 401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
-    summary="Record an interaction (nothing is sent)",
-    description=(
-        "Adds a message to a campaign's conversation WITHOUT sending it: for logging a "
-        "message exchanged outside the product (a phone call, a reply from a personal mailbox) "
-        "and for testing. To message the patient use `POST /admin/campaigns/{id}/respond`. "
-        "An incoming record is `received`; an outgoing one is `sent` (the patient got it by "
-        "other means; no provider message id marks that no backend sent it; `queued` would be "
-        "untrue and could get it sent by a retry). `author` is you; the campaign's status does "
-        "not change. 422 for a direction other than `incoming`/`outgoing` or empty content. "
-        + NOT_FOUND
-    ),
-)
-def create_interaction(request: HttpRequest, payload: InteractionIn):
-    campaign = selectors.campaign_get(campaign_id=payload.campaign_id)
-    interaction = services.interaction_record(
-        actor=request.user,
-        campaign=campaign,
-        direction=payload.direction,
-        content=payload.content,
-        ai_analysis=payload.ai_analysis,
-    )
-    return Status(
-        201, {"message": "Interaction created successfully.", "interaction_id": interaction.pk}
-    )

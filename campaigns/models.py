@@ -104,6 +104,14 @@ class Interaction(ObjectIdModel):
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="interactions"
     )
+    appointment = models.ForeignKey(
+        "appointments.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        help_text="The visit the message is about (its confirmation, a reminder).",
+    )
     direction = models.CharField(max_length=8, choices=Direction.choices)
     kind = models.CharField(max_length=32, choices=MessageKind.choices, blank=True)
     content = models.TextField()

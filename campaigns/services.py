@@ -1,5 +1,5 @@
-"""Staff actions on campaigns and their conversations (the writes). The API, the dashboard and
-the admin call these; each writes one audit entry.
+"""Staff actions on campaigns (the writes). The API, the dashboard and the admin call these;
+each writes one audit entry. (Staff messages to a patient are messaging.staff's.)
 
 Status changes go through the status door (campaigns.status.campaign_move): a conditional
 update that only applies while the campaign still has the status that was read (SPEC §3.5: no
@@ -7,39 +7,29 @@ row locks to rely on)."""
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction, MessageKind
-from campaigns.models import Campaign, Interaction
+from campaigns.choices import CampaignStatus, CampaignType
+from campaigns.models import Campaign
 from campaigns.status import campaign_move, check_transition, is_active_status
 from dentalai.audit import audit_record
 from dentalai.choices import Channel
 from dentalai.errors import ApplicationError, Conflict
 from dentalai.models import User
-from messaging.services import interaction_send
 from patients.choices import PatientType
 from patients.models import Patient
+from patients.optout import OPTED_OUT
 from patients.services import patient_get_or_create
 
 logger = logging.getLogger(__name__)
 
 ALREADY_ACTIVE = "This patient already has an active campaign."
-OPTED_OUT = "This patient has opted out of messages."
 CHANGED_MEANWHILE = "The campaign changed while this request was handled; reload it and retry."
 REOPEN_REFUSED = f"{ALREADY_ACTIVE} Close it before re-opening this one."
-RESPONSE_SENT = "Response sent successfully."
-
-
-@dataclass(frozen=True)
-class RespondResult:
-    interaction: Interaction
-    campaign: Campaign
-    message: str
 
 
 def channel_thread_id(patient: Patient, channel: str) -> str:
@@ -50,10 +40,6 @@ def channel_thread_id(patient: Patient, channel: str) -> str:
     if channel == Channel.WHATSAPP:
         return f"whatsapp:{patient.phone}"
     return ""
-
-
-def _has_address(patient: Patient, channel: str) -> bool:
-    return bool(patient.email if channel == Channel.EMAIL else patient.phone)
 
 
 def _has_active_campaign(patient: Patient) -> bool:
@@ -92,7 +78,7 @@ def campaign_create_recovery(
     )
     if patient.is_opted_out:
         raise Conflict(f"{OPTED_OUT} No campaign can be started.")
-    if not _has_address(patient, channel):
+    if not patient.has_address(channel):
         raise Conflict(
             f"The patient on file has no {Channel(channel).label} address; "
             "add it to the patient's record or choose another channel."
@@ -130,7 +116,7 @@ def campaign_create_recovery(
     return campaign
 
 
-def _check_status_change(campaign: Campaign, target: str) -> None:
+def campaign_status_check(campaign: Campaign, target: str) -> None:
     """IllegalTransition when the status machine forbids the move; Conflict when it would
     re-open a closed campaign while the patient has another active one."""
     check_transition(campaign.status, target)
@@ -147,7 +133,7 @@ def _check_status_change(campaign: Campaign, target: str) -> None:
 def _apply_status(campaign: Campaign, target: str, *, actor: User | None) -> None:
     """Move `campaign` to `target` through the status door, only if nobody changed its status
     meanwhile. IllegalTransition or Conflict otherwise; `campaign` is updated in place."""
-    _check_status_change(campaign, target)
+    campaign_status_check(campaign, target)
     try:
         with transaction.atomic():
             moved = campaign_move(campaign, target, actor=actor)
@@ -164,115 +150,3 @@ def campaign_set_status(*, actor: User | None, campaign: Campaign, status: str) 
     if status != campaign.status:
         _apply_status(campaign, status, actor=actor)
     return campaign
-
-
-def _touch(campaign: Campaign) -> None:
-    """A new message is activity: the campaign moves to the top of "newest activity first"."""
-    campaign.updated_at = timezone.now()
-    Campaign.objects.filter(pk=campaign.pk).update(updated_at=campaign.updated_at)
-
-
-def campaign_respond(
-    *, actor: User, campaign: Campaign, message: str, new_status: str | None = None
-) -> RespondResult:
-    """A staff member's message to the patient over the campaign's channel, then `new_status`.
-
-    Refused before anything is recorded or sent when `new_status` is not allowed from the
-    current status (IllegalTransition) or the patient has opted out (Conflict). Otherwise the
-    message is recorded first (QUEUED, author = `actor`), then sent; it stays on record, SENT or
-    FAILED with the reason, whatever the channel does. `new_status` is applied only when the
-    message went out: a reply that never reached the patient must not, say, take the campaign
-    out of the handoff queue.
-    """
-    target = new_status if new_status and new_status != campaign.status else None
-    if target:
-        _check_status_change(campaign, target)
-    if campaign.patient.is_opted_out:
-        raise Conflict(f"{OPTED_OUT} Nothing was sent.")
-    interaction = Interaction.objects.create(
-        patient=campaign.patient,
-        campaign=campaign,
-        direction=Direction.OUTGOING,
-        kind=MessageKind.STAFF,
-        content=message,
-        channel_type=campaign.channel_type,
-        delivery_status=DeliveryStatus.QUEUED,
-        author=actor,
-    )
-    _touch(campaign)
-    try:
-        interaction_send(interaction)
-    except Exception:
-        # A backend bug must not lose the staff member's message: it stays recorded, FAILED.
-        logger.exception("send crashed: interaction %s campaign %s", interaction.pk, campaign.pk)
-        interaction.delivery_status = DeliveryStatus.FAILED
-        interaction.error = "Unexpected error while sending."
-        interaction.save(update_fields=["delivery_status", "error"])
-
-    previous = campaign.status
-    if interaction.delivery_status == DeliveryStatus.SENT:
-        result_message = RESPONSE_SENT
-        if target:
-            try:
-                _apply_status(campaign, target, actor=actor)
-            except Conflict as exc:
-                result_message = f"Response sent, but the status was not changed: {exc.message}"
-    else:
-        outcome = (
-            "could not be sent yet; it will be retried"
-            if interaction.delivery_status == DeliveryStatus.QUEUED
-            else "could not be sent"
-        )
-        result_message = f"The response was recorded but {outcome}: {interaction.error}" + (
-            f" The status was left at {previous}." if target else ""
-        )
-    audit_record(
-        actor=actor,
-        action="campaign_respond",
-        target=campaign,
-        details={
-            "interaction_id": interaction.pk,
-            "delivery_status": interaction.delivery_status,
-            "from": previous,
-            "to": campaign.status,
-        },
-    )
-    return RespondResult(interaction=interaction, campaign=campaign, message=result_message)
-
-
-def interaction_record(
-    *,
-    actor: User,
-    campaign: Campaign,
-    direction: str,
-    content: str,
-    ai_analysis: dict | None = None,
-) -> Interaction:
-    """Record a message in the campaign's conversation WITHOUT sending anything: a log of a
-    message exchanged outside the product (a phone call, a staff member's own mailbox), or a
-    test record. Incoming ones are RECEIVED. Outgoing ones are SENT: the patient got it by
-    other means, and no provider id marks that it did not go through a backend. (QUEUED would
-    be untrue and would invite a retry job to send it for real.)"""
-    if direction not in Direction.values:
-        raise ApplicationError(f"{direction!r} is not a direction.")
-    interaction = Interaction.objects.create(
-        patient=campaign.patient,
-        campaign=campaign,
-        direction=direction,
-        kind=MessageKind.REPLY if direction == Direction.INCOMING else MessageKind.STAFF,
-        content=content,
-        ai_analysis=ai_analysis or {},
-        channel_type=campaign.channel_type,
-        delivery_status=(
-            DeliveryStatus.RECEIVED if direction == Direction.INCOMING else DeliveryStatus.SENT
-        ),
-        author=actor,
-    )
-    _touch(campaign)
-    audit_record(
-        actor=actor,
-        action="interaction_record",
-        target=interaction,
-        details={"campaign_id": campaign.pk, "direction": direction},
-    )
-    return interaction

@@ -99,6 +99,7 @@ api.add_router("/", "dentalai.staff_api.router")
 api.add_router("/", "appointments.api.public_router")
 api.add_router("/admin", "appointments.api.admin_router")
 api.add_router("/admin", "campaigns.api.router")
+api.add_router("/admin", "messaging.staff_api.router")
 api.add_router("/webhooks", "messaging.api.router")
 
 

@@ -1,9 +1,10 @@
-"""Messaging (SPEC §5, §6): the one way out — `interaction_send` — and the one way in —
-`webhook_event_receive` (messaging.ingest), then `webhook_events_drain` → `webhook_event_process`
-→ `inbound_handle` → the agent.
+"""Messaging (SPEC §5, §6): delivery of what the sending door (messaging.conversation.
+message_send) recorded — `interaction_send` — and the way in — `webhook_event_receive`
+(messaging.ingest), then `webhook_events_drain` → `webhook_event_process` → `inbound_handle` →
+the agent, which records the message through messaging.conversation.message_receive.
 
-Sending: an outgoing Interaction is recorded first (QUEUED) by its author (the agent, staff),
-then sent through the backend configured for its channel. It ends SENT with the provider's id;
+Sending: an outgoing Interaction, recorded QUEUED by the sending door, is sent through the
+backend configured for its channel. It ends SENT with the provider's id;
 FAILED with the reason when no retry can help (invalid address, opted out, no WhatsApp
 template); or stays QUEUED with the reason while a bounded number of retries with backoff run
 in the background (django-q2). Nothing is ever sent to an opted-out patient but the one
@@ -65,7 +66,7 @@ def recipient_for(patient: Patient, channel: str) -> str:
     return address
 
 
-def email_subject(campaign: Campaign) -> str:
+def email_subject() -> str:
     return f"A message from {settings.CLINIC_NAME}"
 
 
@@ -112,8 +113,17 @@ def whatsapp_template(interaction: Interaction) -> str:
     return sid
 
 
+def _thread_of(interaction: Interaction) -> str:
+    """The conversation thread the message continues: its campaign's, on the campaign's own
+    channel (a message sent on another channel starts its own)."""
+    campaign = interaction.campaign
+    if campaign is None or campaign.channel_type != interaction.channel_type:
+        return ""
+    return campaign.thread_id
+
+
 def outgoing_message_for(
-    interaction: Interaction, campaign: Campaign, patient: Patient, now: dt.datetime
+    interaction: Interaction, patient: Patient, now: dt.datetime
 ) -> OutgoingMessage:
     channel = interaction.channel_type
     to = recipient_for(patient, channel)
@@ -122,7 +132,7 @@ def outgoing_message_for(
     if channel == Channel.EMAIL:
         link = unsubscribe_url(patient)
         body = email_body_with_footer(body, link)
-        subject = email_subject(campaign)
+        subject = email_subject()
     elif channel == Channel.WHATSAPP and not whatsapp_window_open(patient, now):
         template_sid = whatsapp_template(interaction)
         # Template variables: {{1}} the patient's first name, {{2}} the clinic's name.
@@ -132,7 +142,7 @@ def outgoing_message_for(
         to=to,
         body=body,
         subject=subject,
-        thread_id=campaign.thread_id,
+        thread_id=_thread_of(interaction),
         interaction_id=interaction.pk,
         unsubscribe_url=link,
         template_sid=template_sid,
@@ -170,15 +180,15 @@ def interaction_send(interaction: Interaction, *, attempt: int = 1) -> Interacti
     """Send a recorded outgoing message and record what happened on it (see the module's
     docstring). `attempt` > 1 only for the background retries."""
     campaign = interaction.campaign
-    patient = Patient.objects.get(pk=campaign.patient_id)  # fresh: an opt-out may be seconds old
+    patient = Patient.objects.get(pk=interaction.patient_id)  # fresh: an opt-out may be new
     if patient.is_opted_out and not _is_the_opt_out_confirmation(interaction, patient):
         _save(interaction, DeliveryStatus.FAILED, CANCELLED_QUEUED)
-        logger.info("not sent (opted out): interaction %s campaign %s", interaction.pk, campaign.pk)
+        logger.info("not sent (opted out): interaction %s", interaction.pk)
         return interaction
     conf = messaging_settings()
     total = _attempts_total(interaction, conf.send_retry_max)
     try:
-        message = outgoing_message_for(interaction, campaign, patient, timezone.now())
+        message = outgoing_message_for(interaction, patient, timezone.now())
         result = backend_for(interaction.channel_type).send(message)
     except SendError as exc:
         if exc.opted_out and not patient.is_opted_out:
@@ -198,9 +208,8 @@ def interaction_send(interaction: Interaction, *, attempt: int = 1) -> Interacti
             )
             _retry_later(interaction, attempt + 1, conf.send_retry_base_seconds)
         logger.warning(
-            "send failed: interaction %s campaign %s attempt %s status %s",
+            "send failed: interaction %s attempt %s status %s",
             interaction.pk,
-            campaign.pk,
             attempt,
             interaction.delivery_status,
         )
@@ -217,14 +226,15 @@ def interaction_send(interaction: Interaction, *, attempt: int = 1) -> Interacti
     except Exception:
         # A backend bug must not leave the message QUEUED for ever or lose it: it stays on
         # record, FAILED, and the error is in the log.
-        logger.exception("send crashed: interaction %s campaign %s", interaction.pk, campaign.pk)
+        logger.exception("send crashed: interaction %s", interaction.pk)
         _save(interaction, DeliveryStatus.FAILED, UNEXPECTED_SEND_ERROR)
         return interaction
     _save(interaction, DeliveryStatus.SENT, "", result.message_id)
-    if result.thread_id and not campaign.thread_id:
+    started = campaign is not None and campaign.channel_type == interaction.channel_type
+    if result.thread_id and started and not campaign.thread_id:  # the campaign's first email
         campaign.thread_id = result.thread_id
         campaign.save(update_fields=["thread_id", "updated_at"])
-    logger.info("sent: interaction %s campaign %s", interaction.pk, campaign.pk)
+    logger.info("sent: interaction %s", interaction.pk)
     return interaction
 
 

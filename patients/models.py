@@ -58,6 +58,11 @@ class Patient(ObjectIdModel):
     def is_opted_out(self) -> bool:
         return self.opted_out_at is not None
 
+    def has_address(self, channel: str) -> bool:
+        """Whether the patient can be written to on `channel` (email, or a phone for SMS and
+        WhatsApp)."""
+        return bool(self.email if channel == Channel.EMAIL else self.phone)
+
     def clean(self):
         self.email = normalize_email(self.email)
         self.phone = normalize_phone(self.phone)  # raises ValidationError when invalid

@@ -17,6 +17,7 @@ from patients.models import Patient
 
 logger = logging.getLogger(__name__)
 
+OPTED_OUT = "This patient has opted out of messages."
 CANCELLED_QUEUED = "Not sent: the patient opted out."
 
 # Sent after every opt-out, a repeated one included: patient=, now=.

@@ -752,8 +752,19 @@ def test_it_records_the_reply_when_the_backend_crashes(staff, settings):
     )
 
 
-def test_it_records_a_failure_when_the_patient_has_no_address_on_the_channel(staff):
+def test_a_whatsapp_reply_the_patient_cannot_get_there_goes_by_email(staff):
     item = campaign(patient(phone=""), S.HANDOFF_REQUIRED, channel_type=Channel.WHATSAPP)
+
+    response = respond(staff, item, {"message": REPLY})
+
+    assert response.json()["delivery_status"] == "sent"
+    recorded = Interaction.objects.get()
+    assert recorded.channel_type == Channel.EMAIL and recorded.campaign == item
+    assert OutboxMessage.objects.get().to == "john@example.com"
+
+
+def test_it_records_a_failure_when_the_patient_has_no_address_at_all(staff):
+    item = campaign(patient(email="", phone=""), S.HANDOFF_REQUIRED, channel_type=Channel.WHATSAPP)
     response = respond(staff, item, {"message": REPLY})
     assert response.json()["delivery_status"] == "failed"
     assert Interaction.objects.get().error == "The patient has no WhatsApp address."

@@ -13,6 +13,7 @@ from dashboard import selectors
 from dashboard.forms import CampaignFilterForm, ReplyForm, StatusForm
 from dashboard.views.common import get_or_404, page_of
 from dentalai.errors import ApplicationError
+from messaging import staff
 
 # What each status change is called on its button, from where staff stand.
 ACTION_LABELS = {
@@ -88,7 +89,7 @@ def campaign_reply(request, campaign_id: str):
     form = ReplyForm(request.POST, allowed=campaign_selectors.allowed_transitions(campaign))
     if form.is_valid():
         try:
-            result = services.campaign_respond(
+            result = staff.campaign_respond(
                 actor=request.user,
                 campaign=campaign,
                 message=form.cleaned_data["message"],
@@ -97,7 +98,7 @@ def campaign_reply(request, campaign_id: str):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            sent = result.message == services.RESPONSE_SENT
+            sent = result.message == staff.RESPONSE_SENT
             (messages.success if sent else messages.warning)(request, result.message)
             return redirect("dashboard:campaign", campaign.pk)
     response = render(request, "dashboard/campaign.html", _detail_context(campaign, form))

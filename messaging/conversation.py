@@ -1,0 +1,188 @@
+"""The doors for a patient's messages. Every message to a patient — the agent's, a staff reply,
+a visit's confirmation or reminder — goes out through `message_send`; every message from one is
+recorded by `message_receive`. Both keep the patient's conversation in one shape: the
+`Interaction` names its patient and kind, and its campaign and visit when it has them.
+
+`message_send` applies the sending policy before anything is stored: an opted-out patient gets
+nothing but the confirmation of their opt-out (once: `interaction_send` checks that again just
+before the provider is called), and the channel is chosen here — the campaign's, else the
+patient's first preferred channel with an address; on WhatsApp outside the 24-hour window with
+no approved template for the kind, another channel the patient has. The message is then
+recorded (QUEUED) and handed to `interaction_send`, which ends it SENT or FAILED with the reason
+(or QUEUED while bounded retries run).
+"""
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from campaigns.choices import DeliveryStatus, Direction, MessageKind
+from campaigns.models import Campaign, Interaction
+from dentalai.choices import Channel
+from dentalai.errors import Conflict
+from dentalai.models import User
+from messaging.conf import TEMPLATE_DEFAULT, messaging_settings
+from messaging.services import UNEXPECTED_SEND_ERROR, interaction_send, whatsapp_window_open
+from patients.models import Patient
+from patients.optout import OPTED_OUT
+
+logger = logging.getLogger(__name__)
+
+# When WhatsApp cannot carry a message, the channels tried instead, in this order.
+FALLBACK_ORDER = (Channel.SMS, Channel.EMAIL)
+
+
+class PatientOptedOut(Conflict):
+    """Nothing may be sent to this patient (409 in the API)."""
+
+    def __init__(self, message: str = OPTED_OUT):
+        super().__init__(message)
+
+
+def _whatsapp_can_carry(patient: Patient, kind: str, now: dt.datetime) -> bool:
+    if whatsapp_window_open(patient, now):
+        return True
+    templates = messaging_settings().twilio_whatsapp_template_sids
+    return bool(templates.get(kind) or templates.get(TEMPLATE_DEFAULT))
+
+
+def channel_for(patient: Patient, kind: str, *, campaign: Campaign | None, now: dt.datetime) -> str:
+    """The channel a message goes out on (see the module's docstring). When no channel can
+    carry it, the first choice: sending then fails with the reason, on record."""
+    preferred = [c for c in (patient.preferred_channels or []) if c in Channel.values]
+    first = (
+        campaign.channel_type
+        if campaign
+        else next(
+            (c for c in preferred if patient.has_address(c)), preferred[0] if preferred else ""
+        )
+    )
+    first = first or (Channel.EMAIL if patient.email else Channel.SMS)
+    if first != Channel.WHATSAPP or _whatsapp_can_carry(patient, kind, now):
+        return first
+    others = sorted(FALLBACK_ORDER, key=lambda c: preferred.index(c) if c in preferred else 9)
+    return next((c for c in others if patient.has_address(c)), first)
+
+
+def _touch(campaign: Campaign | None, now: dt.datetime) -> None:
+    """A new message is activity: its campaign moves to the top of "newest activity first"."""
+    if campaign is not None:
+        campaign.updated_at = now
+        Campaign.objects.filter(pk=campaign.pk).update(updated_at=now)
+
+
+def message_send(
+    patient: Patient,
+    kind: str,
+    text: str,
+    *,
+    campaign: Campaign | None = None,
+    appointment=None,
+    author: User | None = None,
+    ai_analysis: dict | None = None,
+) -> Interaction:
+    """Send `text` to `patient` as a message of `kind`: PatientOptedOut before anything is
+    stored when the patient may not be written to; else the recorded Interaction, SENT,
+    FAILED with the reason, or QUEUED while retries run. A backend that crashes leaves it
+    FAILED: the message is never lost."""
+    patient = Patient.objects.get(pk=patient.pk)  # fresh: an opt-out may be seconds old
+    if patient.is_opted_out and kind != MessageKind.OPT_OUT_CONFIRMATION:
+        raise PatientOptedOut()
+    now = timezone.now()
+    interaction = Interaction.objects.create(
+        patient=patient,
+        campaign=campaign,
+        appointment=appointment,
+        direction=Direction.OUTGOING,
+        kind=kind,
+        content=text,
+        ai_analysis=ai_analysis or {},
+        channel_type=channel_for(patient, kind, campaign=campaign, now=now),
+        delivery_status=DeliveryStatus.QUEUED,
+        author=author,
+        timestamp=now,
+    )
+    _touch(campaign, now)
+    try:
+        interaction_send(interaction)
+    except Exception:  # interaction_send records its own failures; this is a bug in it
+        logger.exception("send crashed: interaction %s", interaction.pk)
+        interaction.delivery_status = DeliveryStatus.FAILED
+        interaction.error = UNEXPECTED_SEND_ERROR
+        interaction.save(update_fields=["delivery_status", "error"])
+    return interaction
+
+
+def message_receive(
+    patient: Patient,
+    channel: str,
+    text: str,
+    *,
+    campaign: Campaign | None = None,
+    external_id: str = "",
+    at: dt.datetime | None = None,
+    recorded_by: User | None = None,
+    ai_analysis: dict | None = None,
+) -> Interaction | None:
+    """Record what the patient wrote, before anything acts on it. None when the provider's
+    message id was recorded before (a redelivery): nothing more to do. `recorded_by`: the
+    staff member who typed it in (a phone call, a letter)."""
+    external_id = (external_id or "")[:255]
+    if (
+        external_id
+        and Interaction.objects.filter(channel_type=channel, external_id=external_id).exists()
+    ):
+        return None
+    at = at or timezone.now()
+    try:
+        with transaction.atomic():
+            interaction = Interaction.objects.create(
+                patient=patient,
+                campaign=campaign,
+                direction=Direction.INCOMING,
+                kind=MessageKind.REPLY,
+                content=text,
+                ai_analysis=ai_analysis or {},
+                channel_type=channel,
+                external_id=external_id,
+                delivery_status=DeliveryStatus.RECEIVED,
+                author=recorded_by,
+                timestamp=at,
+            )
+    except IntegrityError:  # the same redelivery, recorded a moment ago by another worker
+        return None
+    _touch(campaign, at)
+    logger.info("message received: interaction %s", interaction.pk)
+    return interaction
+
+
+def message_log_sent(
+    patient: Patient,
+    channel: str,
+    text: str,
+    *,
+    campaign: Campaign | None = None,
+    recorded_by: User,
+    ai_analysis: dict | None = None,
+) -> Interaction:
+    """Record a message staff sent outside the product (from their own mailbox, by phone)
+    WITHOUT sending it: SENT, since the patient got it by other means, and with no provider id,
+    which marks that no backend sent it. (QUEUED would be untrue and would invite a retry job
+    to send it for real.)"""
+    now = timezone.now()
+    interaction = Interaction.objects.create(
+        patient=patient,
+        campaign=campaign,
+        direction=Direction.OUTGOING,
+        kind=MessageKind.STAFF,
+        content=text,
+        ai_analysis=ai_analysis or {},
+        channel_type=channel,
+        delivery_status=DeliveryStatus.SENT,
+        author=recorded_by,
+        timestamp=now,
+    )
+    _touch(campaign, now)
+    return interaction

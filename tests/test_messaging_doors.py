@@ -1,0 +1,172 @@
+"""The conversation doors (messaging.conversation): every message to a patient goes out through
+message_send, every message from one is recorded by message_receive — with or without a
+campaign — and the source keeps it so."""
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from appointments.models import Appointment, Service
+from campaigns.choices import DeliveryStatus, Direction, MessageKind
+from campaigns.models import Campaign, Interaction
+from dentalai.choices import Channel
+from messaging.conversation import PatientOptedOut, message_receive, message_send
+from messaging.models import OutboxMessage
+from patients.optout import patient_opt_out
+from tests.agent_fixtures import (  # noqa: F401 - fixtures
+    agent_environment,
+    booking_links,
+    make_campaign,
+    make_patient,
+)
+from tests.messaging_fixtures import messaging_environment  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_message_without_a_campaign_goes_on_the_patients_preferred_channel():
+    patient = make_patient(preferred_channels=["email", "sms"])
+    service = Service.objects.create(slug="cleaning", name="Cleaning", duration_minutes=60)
+    visit = Appointment.objects.create(
+        patient=patient,
+        service=service,
+        appointment_date=timezone.now() + dt.timedelta(days=2),
+        duration_minutes=60,
+    )
+
+    sent = message_send(patient, MessageKind.STAFF, "See you Tuesday.", appointment=visit)
+
+    assert (sent.channel_type, sent.delivery_status) == (Channel.EMAIL, DeliveryStatus.SENT)
+    assert sent.campaign is None and sent.appointment == visit and sent.patient == patient
+    assert OutboxMessage.objects.get().to == "maria@example.com"
+
+
+def test_an_opted_out_patient_gets_nothing_and_nothing_is_stored():
+    campaign = make_campaign()
+    patient_opt_out(patient=campaign.patient)
+
+    with pytest.raises(PatientOptedOut):
+        message_send(campaign.patient, MessageKind.STAFF, "Hello?", campaign=campaign)
+
+    assert not Interaction.objects.filter(direction=Direction.OUTGOING).exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_the_opt_out_confirmation_still_goes_once():
+    campaign = make_campaign()
+    patient_opt_out(patient=campaign.patient)
+
+    first = message_send(
+        campaign.patient, MessageKind.OPT_OUT_CONFIRMATION, "Bye.", campaign=campaign
+    )
+    second = message_send(
+        campaign.patient, MessageKind.OPT_OUT_CONFIRMATION, "Bye.", campaign=campaign
+    )
+
+    assert first.delivery_status == DeliveryStatus.SENT
+    assert second.delivery_status == DeliveryStatus.FAILED
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_sending_is_activity_on_the_campaign():
+    campaign = make_campaign()
+    Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now() - dt.timedelta(days=3))
+
+    message_send(campaign.patient, MessageKind.FOLLOW_UP, "Still there?", campaign=campaign)
+
+    campaign.refresh_from_db()
+    assert timezone.now() - campaign.updated_at < dt.timedelta(minutes=1)
+
+
+def test_whatsapp_without_its_window_or_a_template_falls_back_to_another_channel(monkeypatch):
+    monkeypatch.delenv("TWILIO_WHATSAPP_TEMPLATE_SIDS", raising=False)
+    patient = make_patient(preferred_channels=["whatsapp", "email", "sms"])
+    campaign = make_campaign(patient, channel=Channel.WHATSAPP)
+
+    sent = message_send(patient, MessageKind.FOLLOW_UP, "Checking in.", campaign=campaign)
+
+    # SMS and email are both possible; the patient prefers email.
+    assert (sent.channel_type, sent.delivery_status) == (Channel.EMAIL, DeliveryStatus.SENT)
+    assert sent.campaign == campaign
+    campaign.refresh_from_db()
+    assert campaign.thread_id == patient.phone  # the WhatsApp thread is left as it was
+
+
+def test_whatsapp_inside_its_window_stays_on_whatsapp(monkeypatch):
+    monkeypatch.delenv("TWILIO_WHATSAPP_TEMPLATE_SIDS", raising=False)
+    patient = make_patient(preferred_channels=["whatsapp"])
+    campaign = make_campaign(patient, channel=Channel.WHATSAPP)
+    message_receive(patient, Channel.WHATSAPP, "hi", campaign=campaign, external_id="SM1")
+
+    sent = message_send(patient, MessageKind.STAFF, "Hello!", campaign=campaign)
+
+    assert (sent.channel_type, sent.delivery_status) == (Channel.WHATSAPP, DeliveryStatus.SENT)
+
+
+def test_a_redelivered_message_is_recorded_once():
+    campaign = make_campaign()
+    patient = campaign.patient
+
+    first = message_receive(patient, Channel.SMS, "yes", campaign=campaign, external_id="SM42")
+    again = message_receive(patient, Channel.SMS, "yes", campaign=campaign, external_id="SM42")
+
+    assert first is not None and again is None
+    (stored,) = Interaction.objects.filter(direction=Direction.INCOMING)
+    assert (stored.kind, stored.patient, stored.campaign) == (MessageKind.REPLY, patient, campaign)
+
+
+# --- The doors stay the only ones ---------------------------------------------------------------
+
+DOOR = Path("messaging/conversation.py")
+# Writes a whole demo clinic's history in bulk until the demo drives the services (issue 12).
+ALLOWED = {DOOR, Path("dentalai/demo/plan.py")}
+
+
+def _creates_interactions(tree: ast.AST) -> list[int]:
+    """Lines that build an Interaction: Interaction(...), Interaction.objects.create(...) or a
+    bulk_create(...) on Interaction."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        text = ast.unparse(node.func)
+        builds = text in ("Interaction", "Interaction.objects.create") or (
+            text.startswith("Interaction.objects.")
+            and text.endswith(("bulk_create", "get_or_create", "update_or_create"))
+        )
+        if builds:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_doors_create_messages():
+    root = Path(settings.BASE_DIR)
+    found = {}
+    for path in root.glob("*/**/*.py"):
+        relative = path.relative_to(root)
+        if (
+            relative.parts[0] in {".venv", "tests", "bench", "var"}
+            or "migrations" in relative.parts
+        ):
+            continue
+        if relative in ALLOWED:
+            continue
+        lines = _creates_interactions(ast.parse(path.read_text()))
+        if lines:
+            found[str(relative)] = lines
+    assert found == {}
+
+
+def test_the_door_check_sees_each_way_of_creating_a_message():
+    source = """
+Interaction(patient=p)
+Interaction.objects.create(patient=p)
+Interaction.objects.bulk_create(rows)
+Interaction.objects.filter(pk=1).update(content="")
+Campaign.objects.create()
+"""
+    assert _creates_interactions(ast.parse(source)) == [2, 3, 4]
