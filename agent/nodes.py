@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agent.brains import Conversation, Decision, Turn, get_brain
+from agent.brains.offline import sentiment_of
 from agent.choices import Action
 from agent.handoff import handoff_decision, handoff_fields, notify_staff_of_handoff
 from agent.knowledge import KnowledgeBase
@@ -160,8 +161,6 @@ def route_incoming(state: AgentState) -> str:
 
 def record_only(state: AgentState) -> AgentState:
     incoming = state["incoming"]
-    from agent.brains.offline import sentiment_of
-
     sentiment, _ = sentiment_of(incoming.content)
     intent = "awaiting_staff" if state["campaign"].status == S.HANDOFF_REQUIRED else "no_reply"
     incoming.ai_analysis = {"intent": intent, "sentiment": sentiment}

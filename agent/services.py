@@ -5,13 +5,13 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from agent.graph import agent_graph
 from agent.handoff import handoff_fields
 from campaigns.choices import CampaignStatus, HandoffReason
-from campaigns.conf import scheduler_settings
 from campaigns.models import Campaign
 from campaigns.status import campaign_move, can_transition
 from campaigns.triggers import TriggerResult, due_campaigns_start
@@ -120,8 +120,6 @@ def daily_trigger_run(
     the window. `options` go to `due_campaigns_start` (batch_size, progress)."""
     now = now or timezone.now()
     result = due_campaigns_start(today=today, now=now, **options)
-    result.outcomes = agent_run_due_followups(
-        now=now, limit=scheduler_settings().followup_batch_size
-    )
+    result.outcomes = agent_run_due_followups(now=now, limit=settings.FOLLOWUP_BATCH_SIZE)
     logger.info("daily trigger %s: %s", result.today.isoformat(), result.as_counts())
     return result

@@ -6,8 +6,9 @@ JobRuns for staff."""
 
 import datetime as dt
 
+from django.conf import settings
+
 from agent.services import agent_run_due_followups, agent_run_proactive, daily_trigger_run
-from campaigns.conf import scheduler_settings
 from dentalai.clinic_time import clinic_today
 from dentalai.jobs import job_run
 from dentalai.schedules import is_daily_trigger_moment, parse_intended
@@ -38,7 +39,7 @@ def run_daily_trigger(
 def run_due_followups(limit: int | None = None) -> dict:
     """One proactive pass over the campaigns whose next attempt is due (the same function as
     `manage.py agent_followups`): send, defer to the window, or close at max attempts."""
-    limit = limit or scheduler_settings().followup_batch_size
+    limit = limit or settings.FOLLOWUP_BATCH_SIZE
     with job_run(DUE_FOLLOWUPS) as run:
         outcomes = agent_run_due_followups(limit=limit)
         run.counts = {

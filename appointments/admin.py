@@ -6,8 +6,38 @@ from django.http import HttpResponseRedirect
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment, ProviderSchedule, Service, TimeOff
 from appointments.services import appointment_clash, appointment_save
+from dentalai.admin import UserAdmin
 from dentalai.errors import Conflict
-from patients.admin import PhoneSearchMixin
+from patients.admin import PatientAdmin, PhoneSearchMixin, ViewOnlyInline
+
+
+class ProviderScheduleInline(admin.TabularInline):
+    model = ProviderSchedule
+    extra = 0
+    fields = ("weekday", "start_time", "end_time")
+    ordering = ("weekday", "start_time")
+    verbose_name_plural = "working hours (clinic time), for providers"
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+    fields = ("start", "end", "reason")
+    ordering = ("-start",)
+
+
+class AppointmentInline(ViewOnlyInline):
+    model = Appointment
+    verbose_name_plural = "appointments"
+    fields = ("appointment_date", "service", "provider", "duration_minutes", "status")
+    ordering = ("-appointment_date",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("service", "provider")
+
+
+UserAdmin.inlines = (*UserAdmin.inlines, ProviderScheduleInline, TimeOffInline)
+PatientAdmin.inlines = (*PatientAdmin.inlines, AppointmentInline)
 
 
 @admin.register(Service)

@@ -7,15 +7,12 @@ settings.BOOKING_LINK_MAX_AGE_DAYS days.
 """
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import Model
 
 from dentalai.errors import ApplicationError
-
-if TYPE_CHECKING:
-    from campaigns.models import Campaign
 
 SALT = "dentalai.appointments.booking-link"
 LINK_EXPIRED = "This booking link has expired. Ask the clinic for a new one, or book without it."
@@ -28,7 +25,8 @@ class BookingLinkError(ApplicationError):
     status_code = 400
 
 
-def booking_token_make(campaign: "Campaign") -> str:
+def booking_token_make(campaign: Model) -> str:
+    """A token for `campaign` (a campaigns.Campaign, which this lower layer does not import)."""
     return signing.dumps({"c": str(campaign.pk)}, salt=SALT)
 
 
@@ -47,5 +45,5 @@ def booking_token_campaign_id(token: str) -> str:
     return campaign_id
 
 
-def booking_link_url(campaign: "Campaign") -> str:
+def booking_link_url(campaign: Model) -> str:
     return f"{settings.SITE_URL}/book/?t={booking_token_make(campaign)}"

@@ -16,7 +16,17 @@ from campaigns.status import (
     is_active_status,
 )
 from dentalai.errors import Conflict
-from patients.admin import PhoneSearchMixin
+from patients.admin import PatientAdmin, PhoneSearchMixin, ViewOnlyInline
+
+
+class CampaignInline(ViewOnlyInline):
+    model = Campaign
+    verbose_name_plural = "campaigns"
+    fields = ("campaign_type", "status", "channel_type", "attempts_made", "updated_at")
+    ordering = ("-updated_at",)
+
+
+PatientAdmin.inlines = (*PatientAdmin.inlines, CampaignInline)
 
 
 def pretty_json(value) -> str:

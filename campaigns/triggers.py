@@ -35,7 +35,6 @@ from django.utils import timezone
 from appointments.choices import AppointmentStatus
 from appointments.models import Appointment
 from campaigns.choices import CampaignStatus, CampaignType
-from campaigns.conf import scheduler_settings
 from campaigns.models import Campaign
 from campaigns.services import channel_thread_id
 from dentalai.choices import Channel
@@ -313,14 +312,13 @@ def due_campaigns_start(
     each page."""
     now = now or timezone.now()
     today = today or clinic_today(now)
-    config = scheduler_settings()
     result = TriggerResult(today=today)
     not_opted_out = Patient.objects.filter(opted_out_at__isnull=True)
 
     leads = not_opted_out.filter(patient_type=PatientType.COLD_LEAD)
     for rows in _pages(leads, batch_size):
         new = _recovery_batch(
-            rows, today=today, now=now, value=config.recovery_estimated_value, result=result
+            rows, today=today, now=now, value=settings.RECOVERY_ESTIMATED_VALUE, result=result
         )
         created, refused = campaigns_insert(new)
         result.recovery_created += created
@@ -330,7 +328,7 @@ def due_campaigns_start(
 
     due = not_opted_out.filter(patient_type=PatientType.EXISTING, next_follow_up_date__lte=today)
     for rows in _pages(due, batch_size):
-        new = _recall_batch(rows, now=now, value=config.recall_estimated_value, result=result)
+        new = _recall_batch(rows, now=now, value=settings.RECALL_ESTIMATED_VALUE, result=result)
         created, refused = campaigns_insert(new)
         result.recall_created += created
         result.refused += refused

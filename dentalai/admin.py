@@ -7,7 +7,6 @@ from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from appointments.models import ProviderSchedule, TimeOff
 from dentalai.models import AuditEntry, JobRun, User, UserManager
 
 
@@ -48,21 +47,6 @@ class StaffChangeForm(UserChangeForm):
         return UserManager.normalize_email(self.cleaned_data.get("email"))
 
 
-class ProviderScheduleInline(admin.TabularInline):
-    model = ProviderSchedule
-    extra = 0
-    fields = ("weekday", "start_time", "end_time")
-    ordering = ("weekday", "start_time")
-    verbose_name_plural = "working hours (clinic time), for providers"
-
-
-class TimeOffInline(admin.TabularInline):
-    model = TimeOff
-    extra = 0
-    fields = ("start", "end", "reason")
-    ordering = ("-start",)
-
-
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Django's user admin (password typed twice on creation, the hash shown read-only with a
@@ -99,7 +83,8 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
-    inlines = (ProviderScheduleInline, TimeOffInline)
+    # appointments adds the providers' working hours and time off: this app cannot import them.
+    inlines = ()
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()

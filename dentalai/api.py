@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
 
 from dentalai.errors import ApplicationError
+from messaging.api import GMAIL_PUSH_OPENAPI, GMAIL_PUSH_PATH
 
 # Swagger UI as django-ninja ships it, served by the API itself: the docs page needs no CDN
 # (ninja's default page loads Swagger UI from one unless "ninja" is an installed app).
@@ -62,8 +63,6 @@ class DentalAPI(NinjaAPI):
     views under /api/v1 (the Gmail push, for speed)."""
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any):
-        from messaging.api import GMAIL_PUSH_OPENAPI, GMAIL_PUSH_PATH
-
         schema = super().get_openapi_schema(*args, **kwargs)
         schema["paths"][reverse(f"{self.urls_namespace}:api-root") + GMAIL_PUSH_PATH] = (
             GMAIL_PUSH_OPENAPI

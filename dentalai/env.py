@@ -1,11 +1,12 @@
 """Reading settings from the environment: the one reader every app's settings use
-(`dentalai/settings.py`, `agent/conf.py`, `campaigns/conf.py`, `messaging/conf.py`). Each value
+(`dentalai/settings.py`, `agent/conf.py`, `messaging/conf.py`). Each value
 that does not parse raises ImproperlyConfigured naming its variable, so a typo stops the process
 at start-up instead of quietly turning a setting off.
 """
 
 import datetime as dt
 import re
+from decimal import Decimal, InvalidOperation
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -52,3 +53,15 @@ def clock_time(name: str, default: str) -> dt.time:
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise ImproperlyConfigured(f"{name}: {raw!r} is not a time like {default}")
     return dt.time(int(match[1]), int(match[2]))
+
+
+def money(name: str, default: str) -> Decimal:
+    """An amount like 250.00, within what a 10-digit, 2-decimal field holds."""
+    raw = text(name, default)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ImproperlyConfigured(f"{name}: {raw!r} is not an amount like 250.00") from exc
+    if not value.is_finite() or value < 0 or value >= Decimal("1e8"):
+        raise ImproperlyConfigured(f"{name}: {raw!r} is not an amount between 0 and 99999999.99")
+    return value.quantize(Decimal("0.01"))

@@ -22,9 +22,10 @@ from django.conf import settings
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
+from django_q.tasks import async_task
 
-from campaigns.conf import scheduler_settings
 from dentalai.clinic_time import clinic_today, clinic_zone, local_datetime, start_of_clinic_day
+from dentalai.models import JobRun
 
 DAILY_TRIGGER = "daily-trigger"
 DUE_FOLLOWUPS = "due-followups"
@@ -94,10 +95,9 @@ def parse_intended(value: str) -> dt.datetime:
 def planned_schedules(*, today: dt.date) -> list[Planned]:
     """The schedules this installation should have: every app's scheduled jobs, by dotted
     path (a test imports each, so a renamed job fails the suite, not the worker)."""
-    config = scheduler_settings()
-    at = config.daily_trigger_time.strftime("%H:%M")
-    cron = daily_trigger_cron(config.daily_trigger_time, start=today)
-    poll, followups = config.gmail_poll_minutes, config.followup_interval_minutes
+    at = settings.DAILY_TRIGGER_TIME.strftime("%H:%M")
+    cron = daily_trigger_cron(settings.DAILY_TRIGGER_TIME, start=today)
+    poll, followups = settings.GMAIL_POLL_MINUTES, settings.FOLLOWUP_INTERVAL_MINUTES
     return [
         Planned(
             DAILY_TRIGGER,
@@ -189,12 +189,8 @@ def daily_trigger_catch_up(*, now: dt.datetime | None = None) -> bool:
     the clinic's clock) but none has succeeded today: after downtime over the trigger time, or
     on a fresh installation, today's campaigns start at once instead of tomorrow. Returns
     whether it queued one (the trigger is idempotent, so a duplicate does no harm)."""
-    from django_q.tasks import async_task
-
-    from dentalai.models import JobRun
-
     now = now or timezone.now()
-    at = scheduler_settings().daily_trigger_time
+    at = settings.DAILY_TRIGGER_TIME
     local = now.astimezone(clinic_zone())
     if local.time() < at:
         return False

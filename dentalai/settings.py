@@ -14,7 +14,7 @@ import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from dentalai.database import database_from_url, is_mongodb
-from dentalai.env import boolean, env, read, text
+from dentalai.env import boolean, clock_time, env, integer, money, read, text
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "dashboard",
     "booking",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,10 @@ MESSAGING_BACKENDS = {
     "sms": env.str("SMS_BACKEND_CLASS", default=_OUTBOX),
     "whatsapp": env.str("WHATSAPP_BACKEND_CLASS", default=_OUTBOX),
 }
+# Who answers a patient's message once messaging has matched it to a campaign: the agent, which
+# sits above messaging and so is named here rather than imported (docs/ARCHITECTURE.md).
+# Called as handler(campaign_id=, text=, external_id=) and returns an object with `.outcome`.
+INBOUND_REPLY_HANDLER = "agent.services.agent_handle_reply"
 
 # Campaign defaults.
 CAMPAIGN_MAX_ATTEMPTS = read("CAMPAIGN_MAX_ATTEMPTS", env.int, 3)
@@ -202,6 +207,18 @@ if CAMPAIGN_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("CAMPAIGN_MAX_ATTEMPTS must be at least 1.")
 if RECOVERY_COOLDOWN_DAYS < 0:
     raise ImproperlyConfigured("RECOVERY_COOLDOWN_DAYS must not be negative.")
+
+# --- Scheduler (SPEC §7) ---------------------------------------------------------------------
+# Re-run `manage.py setup_schedules` after changing one (a deploy and `make run` do).
+DAILY_TRIGGER_TIME = clock_time("DAILY_TRIGGER_TIME", "07:00")  # clinic wall-clock time
+# Every 1-60 minutes: under a minute the scheduler's own 30 s tick is the limit.
+FOLLOWUP_INTERVAL_MINUTES = integer("FOLLOWUP_INTERVAL_MINUTES", 5, 1, 60)
+FOLLOWUP_BATCH_SIZE = integer("FOLLOWUP_BATCH_SIZE", 500, 1, 10_000)
+GMAIL_POLL_MINUTES = integer("GMAIL_POLL_MINUTES", 5, 1, 60)
+# A recovered lead's first visit (new-patient exam, X-rays, cleaning), and a recall visit
+# (cleaning and checkup): staff correct it per campaign once the treatment is known.
+RECOVERY_ESTIMATED_VALUE = money("RECOVERY_ESTIMATED_VALUE", "300.00")
+RECALL_ESTIMATED_VALUE = money("RECALL_ESTIMATED_VALUE", "200.00")
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from messaging.models import GmailMailbox, WebhookEvent
+from messaging.services import webhook_events_retry
 
 
 @admin.register(WebhookEvent)
@@ -44,8 +45,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Process the selected failed events again", permissions=["change"])
     def process_again(self, request, queryset):
-        from messaging.services import webhook_events_retry
-
         count = webhook_events_retry(event_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} failed event(s) queued again.", messages.SUCCESS)
 

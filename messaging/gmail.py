@@ -6,7 +6,7 @@
 - Receiving (SPEC §6): a push notification or the scheduled poll runs `gmail_sync`: the history
   since the mailbox's last history id (too old → a bounded re-sync of recent INBOX messages),
   new messages the clinic did not send itself, each fetched, parsed and handed to the agent
-  through `messaging.services.inbound_handle`.
+  through `messaging.replies.inbound_handle`.
 - `gmail_watch_start` starts or renews users.watch (it lapses after 7 days).
 
 Every function takes an optional `service` (a built Gmail API resource), so tests drive the real
@@ -34,6 +34,7 @@ from messaging.choices import WebhookSource, WebhookStatus
 from messaging.conf import messaging_settings
 from messaging.inbound import InboundMessage, ParsedEmail, email_parse
 from messaging.models import GmailMailbox, WebhookEvent
+from messaging.replies import inbound_handle
 
 logger = logging.getLogger(__name__)
 
@@ -277,8 +278,6 @@ def _handle_ref(service, mailbox: GmailMailbox, ref: dict, report: SyncReport) -
 
 
 def gmail_message_handle(message: dict, parsed: ParsedEmail, report: SyncReport) -> None:
-    from messaging.services import inbound_handle
-
     inbound = InboundMessage(
         channel=Channel.EMAIL,
         thread_id=message.get("threadId", ""),

@@ -28,19 +28,19 @@ from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
 from campaigns.choices import DeliveryStatus, Direction, MessageKind
-from campaigns.models import Campaign, Interaction
+from campaigns.models import Interaction
 from dentalai.choices import Channel
 from messaging.backends import OutgoingMessage, SendError, backend_for
 from messaging.choices import WebhookSource, WebhookStatus
 from messaging.conf import TEMPLATE_DEFAULT, messaging_settings
+from messaging.gmail import gmail_push_process
 from messaging.inbound import TEXT_LIMIT, InboundMessage, inbound_from_twilio
 from messaging.ingest import DRAIN_TASK
 from messaging.models import WebhookEvent
+from messaging.replies import inbound_handle, thread_id_canonical
 from messaging.unsubscribe import unsubscribe_url, unsubscribe_url_prefix
-from patients.consent import is_opt_out
-from patients.contact import normalize_phone
 from patients.models import Patient
-from patients.optout import CANCELLED_QUEUED, patient_opt_in, patient_opt_out
+from patients.optout import CANCELLED_QUEUED, patient_opt_out
 
 logger = logging.getLogger(__name__)
 
@@ -327,8 +327,6 @@ def webhook_event_process(*, event_id: str, service=None) -> str:
         return "already_processed"
     try:
         if event.source == WebhookSource.GMAIL:
-            from messaging.gmail import gmail_push_process
-
             status, note = gmail_push_process(event, service=service)
         else:
             status, note = inbound_handle(inbound_from_event(event))
@@ -355,69 +353,3 @@ def inbound_from_event(event: WebhookEvent) -> InboundMessage:
         external_id=str(payload["message_id"]),
         sender=thread_id if channel != Channel.EMAIL else str(payload.get("sender", "")),
     )
-
-
-def thread_id_canonical(channel: str, thread_id: str) -> str:
-    """SMS/WhatsApp threads are E.164 numbers (whatsapp:+… for WhatsApp), written the way
-    campaigns store them whatever way the caller wrote the number."""
-    thread_id = (thread_id or "").strip()
-    if channel == Channel.EMAIL:
-        return thread_id
-    try:
-        phone = normalize_phone(thread_id)
-    except Exception:  # not a number: matched as given (and most likely unmatched)
-        return thread_id
-    return f"whatsapp:{phone}" if channel == Channel.WHATSAPP else phone
-
-
-def campaign_for_thread(*, channel: str, thread_id: str) -> Campaign | None:
-    """The campaign a message on this thread belongs to: the active one, else the most recent
-    (an SMS/WhatsApp number is shared by all of a patient's campaigns on that channel)."""
-    if not thread_id:
-        return None
-    return (
-        Campaign.objects.filter(thread_id=thread_id, channel_type=channel)
-        .order_by("-is_active", "-created_at")
-        .first()
-    )
-
-
-def patient_for_sender(inbound: InboundMessage) -> Patient | None:
-    if inbound.channel == Channel.EMAIL:
-        address = inbound.sender.strip().lower()
-        return Patient.objects.filter(email=address).first() if address else None
-    phone = inbound.thread_id.removeprefix("whatsapp:")
-    return Patient.objects.filter(phone=phone).first() if phone.startswith("+") else None
-
-
-def inbound_handle(inbound: InboundMessage) -> tuple[str, str]:
-    """A patient's message → its campaign → the agent's reactive path (which records it once
-    per provider id and answers through `interaction_send`). Returns (status, note)."""
-    from agent.services import agent_handle_reply
-
-    campaign = campaign_for_thread(channel=inbound.channel, thread_id=inbound.thread_id)
-    if campaign is None:
-        note = "No campaign has this thread or number; kept for staff."
-        patient = patient_for_sender(inbound)
-        # Compliance does not wait for a campaign: a STOP from a known patient is honoured.
-        if patient and (inbound.opt_out_type == "STOP" or is_opt_out(inbound.text)):
-            patient_opt_out(patient=patient)
-            note += " The patient's opt-out was applied."
-        elif patient and patient.is_opted_out and inbound.opt_out_type == "START":
-            patient_opt_in(patient=patient)
-            note += " The patient re-subscribed (START)."
-        return WebhookStatus.UNMATCHED, note
-    patient = campaign.patient
-    if inbound.opt_out_type == "STOP":
-        # Twilio has already opted the number out and confirmed it to the patient; the agent
-        # then records the message without sending a second confirmation.
-        patient_opt_out(patient=patient)
-    run = agent_handle_reply(
-        campaign_id=campaign.pk, text=inbound.text, external_id=inbound.external_id
-    )
-    if inbound.opt_out_type == "START":
-        patient.refresh_from_db(fields=["opted_out_at"])
-        if patient.is_opted_out:
-            patient_opt_in(patient=patient)
-    logger.info("inbound on campaign %s: %s", campaign.pk, run.outcome)
-    return WebhookStatus.PROCESSED, ""

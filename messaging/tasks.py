@@ -3,6 +3,8 @@
 import logging
 
 from messaging.conf import messaging_settings
+from messaging.gmail import gmail_sync, gmail_watch_start
+from messaging.services import interaction_send_retry, webhook_events_drain
 
 logger = logging.getLogger(__name__)
 
@@ -10,15 +12,11 @@ logger = logging.getLogger(__name__)
 def drain_webhook_events() -> str:
     """Queued by the webhooks (messaging.ingest), and scheduled every minute to catch what a
     lost job left: process every stored event not yet processed."""
-    from messaging.services import webhook_events_drain
-
     return f"processed={webhook_events_drain()}"
 
 
 def retry_send(interaction_id: str, attempt: int) -> str:
     """Scheduled (with backoff) after a transient send failure."""
-    from messaging.services import interaction_send_retry
-
     return interaction_send_retry(interaction_id=interaction_id, attempt=attempt)
 
 
@@ -27,8 +25,6 @@ def gmail_poll() -> str:
     anyway. Does nothing while Gmail is not set up (GMAIL_ADDRESS empty)."""
     if not messaging_settings().gmail_address:
         return "gmail not configured"
-    from messaging.gmail import gmail_sync
-
     report = gmail_sync()
     return f"handled={report.handled} unmatched={report.unmatched} resynced={report.resynced}"
 
@@ -37,7 +33,5 @@ def gmail_watch_renew() -> str:
     """Scheduled daily: a Gmail watch lapses after 7 days unless renewed."""
     if not messaging_settings().gmail_address:
         return "gmail not configured"
-    from messaging.gmail import gmail_watch_start
-
     mailbox = gmail_watch_start()
     return f"watching until {mailbox.watch_expiration.isoformat()}"

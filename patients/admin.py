@@ -1,8 +1,6 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from appointments.models import Appointment
-from campaigns.models import Campaign
 from patients.contact import normalize_phone
 from patients.models import Patient, TreatmentRecord
 
@@ -72,23 +70,6 @@ class TreatmentRecordInline(admin.TabularInline):
     )
 
 
-class AppointmentInline(ViewOnlyInline):
-    model = Appointment
-    verbose_name_plural = "appointments"
-    fields = ("appointment_date", "service", "provider", "duration_minutes", "status")
-    ordering = ("-appointment_date",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("service", "provider")
-
-
-class CampaignInline(ViewOnlyInline):
-    model = Campaign
-    verbose_name_plural = "campaigns"
-    fields = ("campaign_type", "status", "channel_type", "attempts_made", "updated_at")
-    ordering = ("-updated_at",)
-
-
 @admin.register(Patient)
 class PatientAdmin(PhoneSearchMixin, admin.ModelAdmin):
     list_display = (
@@ -120,7 +101,9 @@ class PatientAdmin(PhoneSearchMixin, admin.ModelAdmin):
             },
         ),
     )
-    inlines = (TreatmentRecordInline, CampaignInline, AppointmentInline)
+    # The apps above add their records' inlines (campaigns, appointments): this one cannot
+    # import them.
+    inlines = (TreatmentRecordInline,)
 
     def get_inlines(self, request, obj):
         # A new patient has no campaigns or appointments to show yet.

@@ -3,6 +3,7 @@ tests/test_schedules.py)."""
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 
 import pytest
 from django_q.conf import Conf
@@ -28,10 +29,14 @@ _numbers = itertools.count(1000)
 
 
 @pytest.fixture(autouse=True)
-def scheduler_environment(monkeypatch, settings):
+def scheduler_environment(settings):
     """The default scheduler settings and a 180-day cool-down, whatever the shell says."""
-    for name in SCHEDULER_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    settings.DAILY_TRIGGER_TIME = dt.time(7, 0)
+    settings.FOLLOWUP_INTERVAL_MINUTES = 5
+    settings.FOLLOWUP_BATCH_SIZE = 500
+    settings.GMAIL_POLL_MINUTES = 5
+    settings.RECOVERY_ESTIMATED_VALUE = Decimal("300.00")
+    settings.RECALL_ESTIMATED_VALUE = Decimal("200.00")
     settings.RECOVERY_COOLDOWN_DAYS = 180
     settings.CAMPAIGN_MAX_ATTEMPTS = 3
 

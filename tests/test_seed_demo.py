@@ -12,9 +12,9 @@ from appointments.choices import AppointmentStatus
 from appointments.models import Appointment, Service
 from campaigns.choices import CampaignStatus, CampaignType
 from campaigns.models import Campaign, Interaction
+from demo import content
+from demo.plan import Planner
 from dentalai.choices import Channel
-from dentalai.demo import content
-from dentalai.demo.plan import Planner
 from dentalai.models import User
 from patients.contact import normalize_phone
 from patients.models import Patient

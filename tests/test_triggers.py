@@ -86,9 +86,9 @@ def test_a_cold_lead_never_contacted_gets_a_recovery_campaign_due_now():
     assert campaign.recall_due_date is None
 
 
-def test_the_estimated_values_come_from_the_environment(monkeypatch):
-    monkeypatch.setenv("RECOVERY_ESTIMATED_VALUE", "450")
-    monkeypatch.setenv("RECALL_ESTIMATED_VALUE", "180.5")
+def test_the_estimated_values_come_from_the_settings(settings):
+    settings.RECOVERY_ESTIMATED_VALUE = Decimal("450.00")
+    settings.RECALL_ESTIMATED_VALUE = Decimal("180.50")
     lead, patient = make_lead(), make_existing(TODAY)
 
     run()
@@ -629,7 +629,7 @@ def test_the_command_refuses_a_bad_date():
 
 
 def test_the_demo_gets_new_campaigns_and_first_messages_when_the_trigger_runs():
-    from dentalai.demo import demo_seed
+    from demo.seed import demo_seed
 
     demo_seed(now=NOW)
     before = set(Campaign.objects.values_list("pk", flat=True))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from agent.choices import Action
+from agent.conf import agent_settings
 from agent.knowledge import KnowledgeBase
 
 
@@ -78,9 +79,9 @@ class Brain(Protocol):
 
 
 def get_brain(name: str | None = None) -> Brain:
-    """The brain named by AGENT_LLM (or `name`)."""
-    from agent.conf import agent_settings
-
+    """The brain named by AGENT_LLM (or `name`). Each brain module is imported when chosen:
+    the brains import this module (Brain, Decision), and a clinic without an OpenAI key never
+    loads the OpenAI client."""
     settings = agent_settings()
     name = name or settings.llm
     if name == "openai":

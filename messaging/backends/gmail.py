@@ -20,6 +20,7 @@ from googleapiclient.errors import HttpError
 
 from messaging.backends import Backend, OutgoingMessage, SendError, SendResult
 from messaging.conf import messaging_settings
+from messaging.gmail import gmail_service
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ class GmailBackend(Backend):
     @property
     def service(self):
         if self._service is None:
-            from messaging.gmail import gmail_service
-
             self._service = gmail_service()
         return self._service
 

@@ -19,7 +19,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DEMO_EMAIL = "manager@demo.clinic"
-DEMO_PASSWORD = "demo-password-123"  # the published demo login (dentalai.demo)
+DEMO_PASSWORD = "demo-password-123"  # the published demo login (demo)
 
 
 @pytest.fixture(scope="module")

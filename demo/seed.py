@@ -28,8 +28,8 @@ from appointments.models import (
 from appointments.slots import slot_starts
 from campaigns.choices import CampaignType
 from campaigns.models import Campaign, Interaction
-from dentalai.demo import content as C
-from dentalai.demo.plan import Planner, demo_id, knowledge_articles, provider_schedules
+from demo import content as C
+from demo.plan import Planner, demo_id, knowledge_articles, provider_schedules
 from dentalai.models import User
 from patients.models import Patient, TreatmentRecord
 

@@ -1,6 +1,6 @@
 """The demo clinic's patients and their stories, planned in memory as unsaved model instances.
 
-Planning touches no database: `dentalai.demo.seed` decides what is missing and stores it. Every
+Planning touches no database: `demo.seed` decides what is missing and stores it. Every
 object gets a primary key derived from a stable name (`demo_id`), so a second run recognises
 what the first one stored. The stories come from one seeded `random.Random` and do not depend on
 the date; the calendar has its own generator, because which slots are free does.
@@ -30,8 +30,8 @@ from campaigns.choices import BookingStatus, CampaignType, DeliveryStatus, Direc
 from campaigns.choices import CampaignStatus as S
 from campaigns.models import Campaign, Interaction
 from campaigns.status import is_active_status
+from demo import content as C
 from dentalai.choices import Channel
-from dentalai.demo import content as C
 from dentalai.models import User
 from patients.choices import PatientType
 from patients.contact import normalize_phone

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from dentalai.demo import DEMO_MANAGER_EMAIL, DEMO_PASSWORD, demo_counts, demo_seed
+from demo.seed import DEMO_MANAGER_EMAIL, DEMO_PASSWORD, demo_counts, demo_seed
 
 
 class _ProgressStream:
