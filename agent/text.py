@@ -4,8 +4,9 @@ signature), split into sentences and into the stemmed terms of lexical retrieval
 import functools
 import re
 
-from mailparser_reply import EmailReplyParser
 from snowballstemmer import stemmer as snowball
+
+from messaging.inbound import strip_quoted
 
 # Greeting and sign-off lines of an email; the line after a sign-off is the sender's name.
 _GREETING = re.compile(
@@ -43,34 +44,10 @@ STOPWORDS = frozenset(
     yall y'all gonna wanna""".split()
 )
 
-_QUOTE_HEADER = re.compile(
-    r"^\s*(on\b.{5,200}\bwrote:|-{2,}\s*original message\s*-{2,}|from:\s.+|"
-    r"_{5,}|sent from my\b.*|get outlook for\b.*)\s*$",
-    re.I | re.M,
-)
-
-
-def strip_quoted(text: str) -> str:
-    """The reply without the earlier messages it quotes (`On … wrote:` and `>` lines, an
-    Outlook "Original Message" block): mail-parser-reply finds them, and a quote header or a
-    run of `>` lines ends the reply even where it does not."""
-    text = (text or "").replace("\r\n", "\n").strip()
-    if not ("\n>" in text or _QUOTE_HEADER.search(text) or text.startswith(">")):
-        return text
-    try:
-        parsed = EmailReplyParser(languages=["en"]).parse_reply(text=text) or text
-    except Exception:  # a parser hiccup must not lose the reply
-        parsed = text
-    header = _QUOTE_HEADER.search(parsed)
-    if header and parsed[: header.start()].strip():
-        parsed = parsed[: header.start()]
-    own = [line for line in parsed.split("\n") if not line.lstrip().startswith(">")]
-    return "\n".join(own).strip() or text
-
 
 def clean_reply(text: str) -> str:
     """The patient's own words: quoted earlier messages, greetings, sign-offs and signatures
-    removed (mail-parser-reply finds the quoted part)."""
+    removed (messaging.inbound.strip_quoted finds the quoted part)."""
     text = strip_quoted(text)
     lines = [line.strip() for line in text.split("\n")]
     kept: list[str] = []

@@ -103,30 +103,44 @@ def html_to_text(markup: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-_QUOTED_LINE = re.compile(r"^\s*>")
-
-
 def reply_text(text: str, *, sender_name: str = "") -> str:
-    """The newest part of an email body: without the quoted earlier message ("On … wrote:",
-    "-----Original Message-----", "> " lines) and without the signature (the sign-offs
-    mail-parser-reply knows, or a last short block that starts with the sender's name)."""
-    text = (text or "").replace("\r\n", "\n").strip()
-    if not text:
-        return ""
+    """The newest part of an email body: without the quoted earlier message (`strip_quoted`)
+    and without the signature (the sign-offs mail-parser-reply knows, or a last short block
+    that starts with the sender's name)."""
+    return _without_name_block(_without_sign_off(strip_quoted(text)), sender_name)[:TEXT_LIMIT]
+
+
+def _without_sign_off(text: str) -> str:
     try:
         replies = EmailReplyParser(languages=["en"]).read(text).replies
     except Exception:  # a parser failure must not lose the message
-        replies = []
-    latest = ""
-    if replies:
-        latest = replies[0].body or replies[0].content
-    latest = latest or text
-    # Some clients quote with "> " lines and no header line above them.
-    lines = latest.split("\n")
-    while lines and (_QUOTED_LINE.match(lines[-1]) or not lines[-1].strip()):
-        lines.pop()
-    cleaned = "\n".join(lines).strip() or latest.strip()
-    return _without_name_block(cleaned, sender_name)[:TEXT_LIMIT]
+        return text
+    return (replies[0].body if replies else "").strip() or text
+
+
+_QUOTE_HEADER = re.compile(
+    r"^\s*(on\b.{5,200}\bwrote:|-{2,}\s*original message\s*-{2,}|from:\s.+|"
+    r"_{5,}|sent from my\b.*|get outlook for\b.*)\s*$",
+    re.I | re.M,
+)
+
+
+def strip_quoted(text: str) -> str:
+    """The reply without the earlier messages it quotes (`On … wrote:` and `>` lines, an
+    Outlook "Original Message" block): mail-parser-reply finds them, and a quote header or a
+    run of `>` lines ends the reply even where it does not."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not ("\n>" in text or _QUOTE_HEADER.search(text) or text.startswith(">")):
+        return text
+    try:
+        parsed = EmailReplyParser(languages=["en"]).parse_reply(text=text) or text
+    except Exception:  # a parser hiccup must not lose the reply
+        parsed = text
+    header = _QUOTE_HEADER.search(parsed)
+    if header and parsed[: header.start()].strip():
+        parsed = parsed[: header.start()]
+    own = [line for line in parsed.split("\n") if not line.lstrip().startswith(">")]
+    return "\n".join(own).strip() or text
 
 
 def _without_name_block(text: str, sender_name: str) -> str:

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 
 from agent.intent import MODEL_PATH
-from agent.text import strip_quoted
 from agent.training import CORPUS_DIR, load_corpus
+from messaging.inbound import strip_quoted
 from tests.agent_fixtures import DEV_CASES
 
 ROOT = Path(__file__).resolve().parent.parent
