@@ -328,23 +328,6 @@ def test_nothing_is_sent_when_staff_take_over_before_the_send(monkeypatch):
     assert outgoing(campaign) == []
 
 
-def test_a_broken_brain_hands_off_with_ai_unavailable_and_keeps_the_reply(monkeypatch):
-    from agent import nodes
-
-    def broken():
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(nodes, "get_brain", broken)
-    campaign = make_campaign()
-
-    run = reply(campaign, "is parking free?")
-
-    assert run.action == Action.HANDOFF
-    assert campaign.handoff_details["reason"] == HandoffReason.AI_UNAVAILABLE
-    assert incoming(campaign)[0].content == "is parking free?"
-    assert len(sent_messages(campaign)) == 1
-
-
 def test_an_email_reply_carries_the_unsubscribe_link_and_postal_address(settings):
     patient = make_patient(preferred_channels=["email"])
     campaign = make_campaign(patient, channel=Channel.EMAIL)
