@@ -1,11 +1,8 @@
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.utils.html import format_html
 
-from campaigns.choices import CampaignStatus, Direction, MessageKind
+from campaigns.choices import CampaignStatus
 from campaigns.models import Campaign, Interaction
 from campaigns.services import campaign_set_status
 from campaigns.status import (
@@ -15,6 +12,7 @@ from campaigns.status import (
     can_transition,
     is_active_status,
 )
+from dentalai.admin import pretty_json
 from dentalai.errors import Conflict
 from patients.admin import PatientAdmin, PhoneSearchMixin, ViewOnlyInline
 
@@ -27,12 +25,6 @@ class CampaignInline(ViewOnlyInline):
 
 
 PatientAdmin.inlines = (*PatientAdmin.inlines, CampaignInline)
-
-
-def pretty_json(value) -> str:
-    if not value:
-        return "-"
-    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def status_names(statuses) -> str:
@@ -290,105 +282,3 @@ class CampaignAdmin(PhoneSearchMixin, admin.ModelAdmin):
             self.message_user(request, f"Closed {closed} campaign(s).", messages.SUCCESS)
         for message in refused:
             self.message_user(request, message, messages.WARNING)
-
-
-class InteractionAdminForm(forms.ModelForm):
-    class Meta:
-        model = Interaction
-        fields = ("patient", "campaign")  # the admin adds the rest (get_fields)
-
-    def clean(self):
-        cleaned = super().clean()
-        campaign, patient = cleaned.get("campaign"), cleaned.get("patient")
-        if campaign is not None and patient is not None and campaign.patient_id != patient.pk:
-            raise forms.ValidationError("The campaign belongs to another patient.")
-        return cleaned
-
-
-@admin.register(Interaction)
-class InteractionAdmin(PhoneSearchMixin, admin.ModelAdmin):
-    form = InteractionAdminForm
-    phone_search_field = "patient__phone"
-    list_display = (
-        "timestamp",
-        "patient",
-        "direction",
-        "kind",
-        "channel_type",
-        "delivery_status",
-        "sender",
-        "excerpt",
-    )
-    list_filter = ("direction", "kind", "channel_type", "delivery_status")
-    search_fields = (
-        "content",
-        "external_id",
-        "patient__name",
-        "patient__email",
-        "patient__phone",
-    )
-    ordering = ("-timestamp",)
-    date_hierarchy = "timestamp"
-    list_select_related = ("patient", "author")
-    autocomplete_fields = ("patient", "campaign")
-    add_fields = (
-        "patient",
-        "campaign",
-        "timestamp",
-        "direction",
-        "channel_type",
-        "delivery_status",
-        "content",
-    )
-    fields = (
-        "patient",
-        "campaign",
-        "timestamp",
-        "direction",
-        "kind",
-        "channel_type",
-        "delivery_status",
-        "sender",
-        "content",
-        "analysis",
-        "external_id",
-        "error",
-    )
-    # Set by the AI, the channel providers or the system that recorded the message.
-    set_by_system = ("kind", "sender", "analysis", "external_id", "error")
-
-    def get_fields(self, request, obj=None):
-        return self.add_fields if obj is None else self.fields
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ()
-        return (*self.set_by_system, "patient", "campaign", "timestamp", "delivery_status")
-
-    def add_view(self, request, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "subtitle": "Records a message by hand; nothing is sent. "
-            "Reply from the campaign page of the dashboard to send.",
-        }
-        return super().add_view(request, form_url, extra_context)
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            outgoing = obj.direction == Direction.OUTGOING
-            obj.kind = MessageKind.STAFF if outgoing else MessageKind.REPLY
-            if outgoing:
-                obj.author = request.user
-        super().save_model(request, obj, form, change)
-
-    @admin.display(description="from")
-    def sender(self, obj):
-        return obj.sender_label
-
-    @admin.display(description="message")
-    def excerpt(self, obj):
-        return obj.content if len(obj.content) <= 80 else f"{obj.content[:79]}…"
-
-    @admin.display(description="AI analysis")
-    def analysis(self, obj):
-        return pretty_json(obj.ai_analysis)

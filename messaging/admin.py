@@ -1,11 +1,14 @@
-import json
-
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
-from django.utils.html import format_html
 
+from campaigns.choices import Direction
+from campaigns.models import Interaction
+from dentalai.admin import pretty_json
+from messaging.conversation import message_log_sent, message_receive
 from messaging.models import GmailMailbox, WebhookEvent
 from messaging.services import webhook_events_retry
+from patients.admin import PhoneSearchMixin
 
 
 @admin.register(WebhookEvent)
@@ -54,7 +57,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="payload")
     def payload_pretty(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
+        return pretty_json(obj.payload)
 
 
 @admin.register(GmailMailbox)
@@ -69,3 +72,113 @@ class GmailMailboxAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="push watch active")
     def watching(self, obj):
         return obj.watch_expiration is not None and obj.watch_expiration > timezone.now()
+
+
+class InteractionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Interaction
+        fields = ("patient", "campaign")  # the admin adds the rest (get_fields)
+
+    def clean(self):
+        cleaned = super().clean()
+        campaign, patient = cleaned.get("campaign"), cleaned.get("patient")
+        if campaign is not None and patient is not None and campaign.patient_id != patient.pk:
+            raise forms.ValidationError("The campaign belongs to another patient.")
+        return cleaned
+
+
+@admin.register(Interaction)
+class InteractionAdmin(PhoneSearchMixin, admin.ModelAdmin):
+    form = InteractionAdminForm
+    phone_search_field = "patient__phone"
+    list_display = (
+        "timestamp",
+        "patient",
+        "direction",
+        "kind",
+        "channel_type",
+        "delivery_status",
+        "sender",
+        "excerpt",
+    )
+    list_filter = ("direction", "kind", "channel_type", "delivery_status")
+    search_fields = (
+        "content",
+        "external_id",
+        "patient__name",
+        "patient__email",
+        "patient__phone",
+    )
+    ordering = ("-timestamp",)
+    date_hierarchy = "timestamp"
+    list_select_related = ("patient", "author")
+    autocomplete_fields = ("patient", "campaign")
+    add_fields = (
+        "patient",
+        "campaign",
+        "timestamp",
+        "direction",
+        "channel_type",
+        "content",
+    )
+    fields = (
+        "patient",
+        "campaign",
+        "timestamp",
+        "direction",
+        "kind",
+        "channel_type",
+        "delivery_status",
+        "sender",
+        "content",
+        "analysis",
+        "external_id",
+        "error",
+    )
+    # Set by the AI, the channel providers or the system that recorded the message.
+    set_by_system = ("kind", "sender", "analysis", "external_id", "error")
+
+    def get_fields(self, request, obj=None):
+        return self.add_fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return (*self.set_by_system, "patient", "campaign", "timestamp", "delivery_status")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "subtitle": "Records a message by hand; nothing is sent. "
+            "Reply from the campaign page of the dashboard to send.",
+        }
+        return super().add_view(request, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # A new record goes through the receiving door or, for a message staff sent
+        # elsewhere, the logging one: RECEIVED or SENT, recorded by this staff member.
+        record = message_receive if obj.direction == Direction.INCOMING else message_log_sent
+        stored = record(
+            obj.patient,
+            obj.channel_type,
+            obj.content,
+            campaign=obj.campaign,
+            at=obj.timestamp,
+            recorded_by=request.user,
+        )
+        obj.pk, obj.kind, obj.delivery_status = stored.pk, stored.kind, stored.delivery_status
+        obj._state.adding = False
+
+    @admin.display(description="from")
+    def sender(self, obj):
+        return obj.sender_label
+
+    @admin.display(description="message")
+    def excerpt(self, obj):
+        return obj.content if len(obj.content) <= 80 else f"{obj.content[:79]}…"
+
+    @admin.display(description="AI analysis")
+    def analysis(self, obj):
+        return pretty_json(obj.ai_analysis)

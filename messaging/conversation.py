@@ -166,12 +166,13 @@ def message_log_sent(
     campaign: Campaign | None = None,
     recorded_by: User,
     ai_analysis: dict | None = None,
+    at: dt.datetime | None = None,
 ) -> Interaction:
     """Record a message staff sent outside the product (from their own mailbox, by phone)
     WITHOUT sending it: SENT, since the patient got it by other means, and with no provider id,
     which marks that no backend sent it. (QUEUED would be untrue and would invite a retry job
     to send it for real.)"""
-    now = timezone.now()
+    now = at or timezone.now()
     interaction = Interaction.objects.create(
         patient=patient,
         campaign=campaign,

@@ -170,3 +170,52 @@ Interaction.objects.filter(pk=1).update(content="")
 Campaign.objects.create()
 """
     assert _creates_interactions(ast.parse(source)) == [2, 3, 4]
+
+
+def test_a_message_recorded_in_the_admin_goes_through_the_doors(client, manager):
+    campaign = make_campaign()
+    client.force_login(manager)
+    form = {
+        "patient": campaign.patient.pk,
+        "campaign": campaign.pk,
+        "timestamp_0": "2025-03-11",
+        "timestamp_1": "10:00:00",
+        "channel_type": Channel.SMS,
+        "content": "Called: she will book online.",
+    }
+
+    logged = client.post("/admin/campaigns/interaction/add/", {**form, "direction": "outgoing"})
+    heard = client.post("/admin/campaigns/interaction/add/", {**form, "direction": "incoming"})
+
+    assert (logged.status_code, heard.status_code) == (302, 302)
+    rows = Interaction.objects.order_by("direction").values_list(
+        "direction", "kind", "delivery_status", "author"
+    )
+    assert list(rows) == [
+        (Direction.INCOMING, MessageKind.REPLY, DeliveryStatus.RECEIVED, manager.pk),
+        (Direction.OUTGOING, MessageKind.STAFF, DeliveryStatus.SENT, manager.pk),
+    ]
+    assert not OutboxMessage.objects.exists()  # recorded, never sent
+
+
+def test_the_admin_refuses_a_campaign_of_another_patient(client, manager):
+    campaign = make_campaign()
+    other = make_patient(name="Other Person", email="other@example.com", phone="+15185550999")
+    client.force_login(manager)
+
+    response = client.post(
+        "/admin/campaigns/interaction/add/",
+        {
+            "patient": other.pk,
+            "campaign": campaign.pk,
+            "timestamp_0": "2025-03-11",
+            "timestamp_1": "10:00:00",
+            "direction": "incoming",
+            "channel_type": Channel.SMS,
+            "content": "Hello",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "The campaign belongs to another patient." in response.text
+    assert not Interaction.objects.exists()
