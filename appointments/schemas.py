@@ -10,10 +10,9 @@ from pydantic import AfterValidator, StringConstraints, field_validator, model_v
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment
 from dentalai.choices import Channel
-from dentalai.schemas import storable
+from dentalai.schemas import Text
 from patients.contact import email_input, phone_input
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(storable)]
 Name = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
 Id = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 ServiceName = Annotated[Text, StringConstraints(min_length=1, max_length=120)]

@@ -13,9 +13,9 @@ from campaigns.choices import BookingStatus, CampaignStatus, CampaignType, Deliv
 from campaigns.models import Campaign, Interaction
 from campaigns.selectors import allowed_transitions
 from dentalai.choices import Channel
+from dentalai.schemas import Text
 from patients.contact import email_input, phone_input
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Sender = Literal["patient", "ai", "staff"]
 
 # --- Dashboard --------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Schemas shared by every router: the one error shape (SPEC §4), and staff auth's."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import AfterValidator, StringConstraints, field_validator
 
 
 def storable(value: str) -> str:
@@ -16,6 +16,10 @@ def storable(value: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("Invalid characters.") from None
     return value
+
+
+# Text from a request: trimmed, and storable in every database.
+Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(storable)]
 
 
 class ErrorOut(Schema):

@@ -777,6 +777,7 @@ def test_it_records_a_failure_when_the_patient_has_no_address_at_all(staff):
         {"message": ""},
         {"message": "   "},
         {"message": "x" * 1601},
+        {"message": "\u0000"},
         {"message": REPLY, "new_status": "DONE"},
     ],
 )
