@@ -1,5 +1,5 @@
-"""Reading settings from the environment: the one reader every app's settings use
-(`dentalai/settings.py`, `agent/conf.py`, `messaging/conf.py`). Each value
+"""Reading settings from the environment: the readers `dentalai/settings.py` (and, until it
+moves there, `messaging/conf.py`) use. Each value
 that does not parse raises ImproperlyConfigured naming its variable, so a typo stops the process
 at start-up instead of quietly turning a setting off.
 """
@@ -65,3 +65,32 @@ def money(name: str, default: str) -> Decimal:
     if not value.is_finite() or value < 0 or value >= Decimal("1e8"):
         raise ImproperlyConfigured(f"{name}: {raw!r} is not an amount between 0 and 99999999.99")
     return value.quantize(Decimal("0.01"))
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekdays(name: str, default: str) -> frozenset[int]:
+    """Weekdays written as ranges and lists ("mon-fri", "mon,wed,sat"), Monday = 0."""
+    raw = text(name, default).lower()
+    days: set[int] = set()
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        first, _, last = part.partition("-")
+        if first[:3] not in WEEKDAYS or (last and last[:3] not in WEEKDAYS):
+            raise ImproperlyConfigured(
+                f"{name}: {part!r} is not a weekday; use e.g. mon-fri or mon,wed,sat"
+            )
+        start = WEEKDAYS.index(first[:3])
+        end = WEEKDAYS.index(last[:3]) if last else start
+        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
+    if not days:
+        raise ImproperlyConfigured(f"{name}: name at least one weekday, e.g. mon-fri")
+    return frozenset(days)
+
+
+def email_address(name: str) -> str:
+    """An optional email address, lower-cased."""
+    value = text(name).lower()
+    if value and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ImproperlyConfigured(f"{name}: {value!r} is not an email address")
+    return value

@@ -4,6 +4,7 @@ Development needs nothing set: SQLite under var/, DEBUG on, the outbox for messa
 A bad value stops start-up with ImproperlyConfigured naming the variable.
 """
 
+import datetime as dt
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,7 +15,17 @@ import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from dentalai.database import database_from_url, is_mongodb
-from dentalai.env import boolean, clock_time, env, integer, money, read, text
+from dentalai.env import (
+    boolean,
+    clock_time,
+    email_address,
+    env,
+    integer,
+    money,
+    read,
+    text,
+    weekdays,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -207,6 +218,36 @@ if CAMPAIGN_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("CAMPAIGN_MAX_ATTEMPTS must be at least 1.")
 if RECOVERY_COOLDOWN_DAYS < 0:
     raise ImproperlyConfigured("RECOVERY_COOLDOWN_DAYS must not be negative.")
+
+# --- The agent (SPEC §5) ----------------------------------------------------------------------
+AGENT_LLM = text("AGENT_LLM", "offline").lower()
+if AGENT_LLM not in ("offline", "openai"):
+    raise ImproperlyConfigured(f"AGENT_LLM: {AGENT_LLM!r} is not 'offline' or 'openai'")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+if AGENT_LLM == "openai" and not OPENAI_API_KEY:
+    raise ImproperlyConfigured("OPENAI_API_KEY must be set when AGENT_LLM=openai")
+OPENAI_MODEL = text("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_BASE_URL = text("OPENAI_BASE_URL")
+if OPENAI_BASE_URL and not re.match(r"https?://", OPENAI_BASE_URL):
+    raise ImproperlyConfigured(f"OPENAI_BASE_URL: {OPENAI_BASE_URL!r} is not an http(s) URL")
+OPENAI_TIMEOUT_SECONDS = read("OPENAI_TIMEOUT_SECONDS", env.float, 20.0)
+if OPENAI_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured("OPENAI_TIMEOUT_SECONDS must be positive")
+OPENAI_MAX_RETRIES = integer("OPENAI_MAX_RETRIES", 2, 0, 5)
+# When proactive messages may go, clinic time; never outside 08:00-21:00 (TCPA).
+SEND_WINDOW_START = clock_time("SEND_WINDOW_START", "09:00")
+SEND_WINDOW_END = clock_time("SEND_WINDOW_END", "19:00")
+SEND_WINDOW_DAYS = weekdays("SEND_WINDOW_DAYS", "mon-fri")
+if not SEND_WINDOW_START < SEND_WINDOW_END:
+    raise ImproperlyConfigured("SEND_WINDOW_START must be before SEND_WINDOW_END")
+if dt.time(8) > SEND_WINDOW_START or dt.time(21) < SEND_WINDOW_END:
+    raise ImproperlyConfigured(
+        "SEND_WINDOW_START/SEND_WINDOW_END must stay within 08:00-21:00 clinic time"
+    )
+FOLLOW_UP_INTERVAL_DAYS = read("FOLLOW_UP_INTERVAL_DAYS", env.float, 3.0)
+if FOLLOW_UP_INTERVAL_DAYS < 1:
+    raise ImproperlyConfigured("FOLLOW_UP_INTERVAL_DAYS must be at least 1")
+HANDOFF_NOTIFY_EMAIL = email_address("HANDOFF_NOTIFY_EMAIL")
 
 # --- Scheduler (SPEC §7) ---------------------------------------------------------------------
 # Re-run `manage.py setup_schedules` after changing one (a deploy and `make run` do).

@@ -26,19 +26,14 @@ WORKDAY_MORNING = dt.datetime(2025, 3, 11, 14, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def agent_environment(monkeypatch, settings):
+def agent_environment(settings):
     """The offline brain and default windows, whatever the developer's shell says."""
-    for name in (
-        "AGENT_LLM",
-        "OPENAI_BASE_URL",
-        "OPENAI_API_KEY",
-        "SEND_WINDOW_START",
-        "SEND_WINDOW_END",
-        "SEND_WINDOW_DAYS",
-        "FOLLOW_UP_INTERVAL_DAYS",
-        "HANDOFF_NOTIFY_EMAIL",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    settings.AGENT_LLM = "offline"
+    settings.OPENAI_BASE_URL = settings.OPENAI_API_KEY = ""
+    settings.SEND_WINDOW_START, settings.SEND_WINDOW_END = dt.time(9), dt.time(19)
+    settings.SEND_WINDOW_DAYS = frozenset(range(5))
+    settings.FOLLOW_UP_INTERVAL_DAYS = 3.0
+    settings.HANDOFF_NOTIFY_EMAIL = ""
     settings.CLINIC_TIME_ZONE = "America/New_York"
     settings.CLINIC_NAME = "Bright Smile Dental"
     settings.SITE_URL = "https://clinic.example.com"

@@ -1,11 +1,15 @@
-"""The agent's settings: defaults, and a bad value named in the error."""
+"""The agent's settings: defaults, and a bad value stopping start-up with its name."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
+from django.conf import settings
 
 from agent.conf import agent_settings
+from dentalai.env import weekdays
 from tests.agent_fixtures import agent_environment  # noqa: F401 - fixture
 
 
@@ -20,7 +24,19 @@ def test_the_defaults_need_nothing_set():
 
 def test_window_days_accept_ranges_and_lists(monkeypatch):
     monkeypatch.setenv("SEND_WINDOW_DAYS", "mon-wed,sat")
-    assert agent_settings().send_window_days == frozenset({0, 1, 2, 5})
+    assert weekdays("SEND_WINDOW_DAYS", "mon-fri") == frozenset({0, 1, 2, 5})
+
+
+def start_with(environment: dict) -> subprocess.CompletedProcess:
+    env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": "dentalai.settings"}
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize(
@@ -38,29 +54,41 @@ def test_window_days_accept_ranges_and_lists(monkeypatch):
         ("HANDOFF_NOTIFY_EMAIL", "front desk"),
     ],
 )
-def test_a_bad_value_is_refused_naming_the_variable(monkeypatch, name, value):
-    monkeypatch.setenv(name, value)
-    with pytest.raises(ImproperlyConfigured, match=name):
-        agent_settings()
+def test_a_bad_value_stops_start_up_naming_the_variable(name, value):
+    started = start_with({name: value})
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr and name in started.stderr
 
 
-def test_the_openai_brain_needs_a_key(monkeypatch):
-    monkeypatch.setenv("AGENT_LLM", "openai")
-    with pytest.raises(ImproperlyConfigured, match="OPENAI_API_KEY"):
-        agent_settings()
+def test_the_openai_brain_needs_a_key():
+    started = start_with({"AGENT_LLM": "openai", "OPENAI_API_KEY": ""})
+    assert started.returncode != 0 and "OPENAI_API_KEY" in started.stderr
+
+
+AGENT_VARIABLES = {
+    "AGENT_LLM",
+    "OPENAI_API_KEY",
+    "OPENAI_MODEL",
+    "OPENAI_BASE_URL",
+    "OPENAI_TIMEOUT_SECONDS",
+    "OPENAI_MAX_RETRIES",
+    "SEND_WINDOW_START",
+    "SEND_WINDOW_END",
+    "SEND_WINDOW_DAYS",
+    "FOLLOW_UP_INTERVAL_DAYS",
+    "HANDOFF_NOTIFY_EMAIL",
+}
 
 
 def test_the_env_example_lists_every_variable_the_agent_reads():
     import re
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
-    source = (root / "agent" / "conf.py").read_text()
-    read = set(
-        re.findall(
-            r'(?:read|text|clock_time|integer|_days|env\.\w+)\(\s*"([A-Z][A-Z0-9_]+)"', source
-        )
-    )
+    root = Path(settings.BASE_DIR)
+    source = (root / "dentalai" / "settings.py").read_text()
+    read = set(re.findall(r'\(\s*"([A-Z][A-Z0-9_]+)"', source))
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
-    assert len(read) >= 11
-    assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
+    assert read >= AGENT_VARIABLES
+    assert listed >= AGENT_VARIABLES, (
+        f"missing from .env.example: {sorted(AGENT_VARIABLES - listed)}"
+    )

@@ -132,9 +132,9 @@ def test_on_a_weekend_the_follow_up_waits_for_monday():
     assert campaign.next_attempt_at == dt.datetime(2025, 3, 17, 13, 0, tzinfo=dt.UTC)
 
 
-def test_the_send_window_is_configurable(monkeypatch):
-    monkeypatch.setenv("SEND_WINDOW_START", "08:00")
-    monkeypatch.setenv("SEND_WINDOW_DAYS", "mon-sat")
+def test_the_send_window_is_configurable(settings):
+    settings.SEND_WINDOW_START = dt.time(8, 0)
+    settings.SEND_WINDOW_DAYS = frozenset(range(6))
     saturday_8_30 = dt.datetime(2025, 3, 15, 12, 30, tzinfo=dt.UTC)
     campaign = make_campaign(next_attempt_at=saturday_8_30)
 

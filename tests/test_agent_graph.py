@@ -144,8 +144,8 @@ def test_pain_is_handed_off_and_the_patient_told_where_to_go_meanwhile():
     assert "911" in only_message(campaign).body
 
 
-def test_a_handoff_alerts_staff_by_email_without_the_patients_words(monkeypatch):
-    monkeypatch.setenv("HANDOFF_NOTIFY_EMAIL", "frontdesk@clinic.example")
+def test_a_handoff_alerts_staff_by_email_without_the_patients_words(settings):
+    settings.HANDOFF_NOTIFY_EMAIL = "frontdesk@clinic.example"
     campaign = make_campaign()
 
     reply(campaign, "can I talk to a real person please")

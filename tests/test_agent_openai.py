@@ -131,15 +131,15 @@ class FakeServer(ThreadingHTTPServer):
 
 
 @pytest.fixture
-def openai_server(monkeypatch):
+def openai_server(settings):
     server = FakeServer()
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    monkeypatch.setenv("AGENT_LLM", "openai")
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
-    monkeypatch.setenv("OPENAI_MAX_RETRIES", "0")
-    monkeypatch.setenv("OPENAI_TIMEOUT_SECONDS", "5")
+    settings.AGENT_LLM = "openai"
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{server.server_port}/v1"
+    settings.OPENAI_MAX_RETRIES = 0
+    settings.OPENAI_TIMEOUT_SECONDS = 5.0
     _accepted_mode.clear()  # each test's server starts unknown
     yield server
     _accepted_mode.clear()
@@ -238,8 +238,8 @@ def test_any_failure_hands_off_as_ai_unavailable_and_keeps_the_reply(openai_serv
     assert "a staff member will get back to you" in sent_messages(campaign)[0].body
 
 
-def test_a_timeout_hands_off_as_ai_unavailable(openai_server, monkeypatch):
-    monkeypatch.setenv("OPENAI_TIMEOUT_SECONDS", "0.3")
+def test_a_timeout_hands_off_as_ai_unavailable(openai_server, settings):
+    settings.OPENAI_TIMEOUT_SECONDS = 0.3
     openai_server.mode = "timeout"
     campaign = make_campaign()
 
@@ -250,8 +250,8 @@ def test_a_timeout_hands_off_as_ai_unavailable(openai_server, monkeypatch):
     assert campaign.handoff_details["reason"] == HandoffReason.AI_UNAVAILABLE
 
 
-def test_server_errors_are_retried_a_bounded_number_of_times(openai_server, monkeypatch):
-    monkeypatch.setenv("OPENAI_MAX_RETRIES", "2")
+def test_server_errors_are_retried_a_bounded_number_of_times(openai_server, settings):
+    settings.OPENAI_MAX_RETRIES = 2
     openai_server.mode = "500"
     campaign = make_campaign()
 
