@@ -30,7 +30,7 @@ from campaigns.choices import (
 from campaigns.models import Campaign
 from campaigns.status import IllegalTransition, campaign_move
 from dentalai.choices import Channel
-from messaging.conversation import PatientOptedOut, message_receive, message_send
+from messaging.conversation import NotNow, PatientOptedOut, message_receive, message_send
 from messaging.unsubscribe import unsubscribe_url
 from patients.consent import is_opt_in, is_opt_out
 from patients.models import Patient
@@ -321,6 +321,14 @@ def send_message(state: AgentState) -> AgentState:
         )
     except PatientOptedOut:
         return {"outcome": "not_sent_opted_out", "route": "end"}
+    except NotNow as exc:
+        # The window closed (or a cap filled) since the follow-up was planned: give the
+        # claimed attempt back and come again when it may go.
+        claimed = state["campaign"]
+        Campaign.objects.filter(pk=campaign.pk, attempts_made=claimed.attempts_made).update(
+            attempts_made=claimed.attempts_made - 1, next_attempt_at=exc.until
+        )
+        return {"outcome": "deferred", "route": "end"}
     ok = outgoing.delivery_status == DeliveryStatus.SENT
     return {"sent": outgoing, "outcome": "sent" if ok else "send_failed", "route": "record"}
 

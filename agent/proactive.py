@@ -6,11 +6,11 @@ import logging
 from agent.conf import agent_settings
 from agent.messages import compose
 from agent.nodes import S, message_context, message_to_send
-from agent.policy import proactive_send_time
 from agent.state import AgentState
 from campaigns.choices import MessageKind
 from campaigns.models import Campaign
 from campaigns.status import campaign_move
+from messaging.policy import proactive_send_time
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def check_follow_up(state: AgentState) -> AgentState:
         return {"route": "end", "outcome": "not_due"}
     if campaign.attempts_made >= campaign.max_attempts:
         return {"route": "max_attempts"}
-    when = proactive_send_time(patient.pk, now, agent_settings())
+    when = proactive_send_time(patient.pk, now)
     if when > now:
         return {"route": "defer", "defer_until": when}
     return {"route": "follow_up"}

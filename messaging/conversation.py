@@ -24,6 +24,7 @@ from dentalai.choices import Channel
 from dentalai.errors import Conflict
 from dentalai.models import User
 from messaging.conf import TEMPLATE_DEFAULT, messaging_settings
+from messaging.policy import send_time
 from messaging.services import UNEXPECTED_SEND_ERROR, interaction_send, whatsapp_window_open
 from patients.models import Patient
 from patients.optout import OPTED_OUT
@@ -39,6 +40,14 @@ class PatientOptedOut(Conflict):
 
     def __init__(self, message: str = OPTED_OUT):
         super().__init__(message)
+
+
+class NotNow(Conflict):
+    """A proactive message outside the send window or over the caps: it may go at `until`."""
+
+    def __init__(self, until: dt.datetime):
+        super().__init__(f"This message may not go before {until.isoformat()}.")
+        self.until = until
 
 
 def _whatsapp_can_carry(patient: Patient, kind: str, now: dt.datetime) -> bool:
@@ -83,14 +92,18 @@ def message_send(
     author: User | None = None,
     ai_analysis: dict | None = None,
 ) -> Interaction:
-    """Send `text` to `patient` as a message of `kind`: PatientOptedOut before anything is
-    stored when the patient may not be written to; else the recorded Interaction, SENT,
-    FAILED with the reason, or QUEUED while retries run. A backend that crashes leaves it
-    FAILED: the message is never lost."""
+    """Send `text` to `patient` as a message of `kind`. Refused before anything is stored:
+    PatientOptedOut when the patient may not be written to, NotNow for a proactive kind
+    outside the send window or over the caps (messaging.policy). Else the recorded
+    Interaction, SENT, FAILED with the reason, or QUEUED while retries run. A backend that
+    crashes leaves it FAILED: the message is never lost."""
     patient = Patient.objects.get(pk=patient.pk)  # fresh: an opt-out may be seconds old
     if patient.is_opted_out and kind != MessageKind.OPT_OUT_CONFIRMATION:
         raise PatientOptedOut()
     now = timezone.now()
+    allowed_at = send_time(patient.pk, kind, now)
+    if allowed_at > now:
+        raise NotNow(allowed_at)
     interaction = Interaction.objects.create(
         patient=patient,
         campaign=campaign,

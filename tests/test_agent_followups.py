@@ -9,12 +9,11 @@ import time_machine
 from django.core.management import call_command
 
 from agent import nodes, proactive
-from agent.conf import agent_settings
-from agent.policy import next_window_start
 from agent.services import agent_run_due_followups, agent_run_proactive
 from campaigns.choices import CampaignStatus, CampaignType
 from campaigns.models import Campaign
 from dentalai.choices import Channel
+from messaging.policy import next_window_start
 from patients.choices import PatientType
 from tests.agent_fixtures import (  # noqa: F401 - fixtures
     WORKDAY_MORNING,
@@ -142,10 +141,9 @@ def test_the_send_window_is_configurable(settings):
 
 
 def test_the_window_opens_at_nine_local_time_across_a_dst_change():
-    config = agent_settings()
     # Sunday 2025-03-09 is the spring-forward day in New York.
     before = dt.datetime(2025, 3, 8, 2, 0, tzinfo=dt.UTC)  # Fri 21:00 EST
-    assert next_window_start(before, config) == dt.datetime(2025, 3, 10, 13, 0, tzinfo=dt.UTC)
+    assert next_window_start(before) == dt.datetime(2025, 3, 10, 13, 0, tzinfo=dt.UTC)
 
 
 def test_only_one_proactive_message_a_day_per_patient():
@@ -254,3 +252,19 @@ def test_the_agent_followups_command_reports_what_it_did():
         call_command("agent_followups", stdout=out)
 
     assert out.getvalue().strip() == "sent: 1"
+
+
+def test_a_follow_up_the_sending_door_refuses_gives_its_attempt_back():
+    # Planned as if at 10:00 (inside the window) but sent at 07:00 New York: the door refuses.
+    planned = dt.datetime(2025, 3, 11, 14, 0, tzinfo=dt.UTC)
+    early = dt.datetime(2025, 3, 11, 11, 0, tzinfo=dt.UTC)
+    campaign = make_campaign(attempts_made=1, next_attempt_at=planned - dt.timedelta(days=1))
+
+    with time_machine.travel(early, tick=False):
+        outcome = agent_run_proactive(campaign_id=campaign.pk, now=planned).outcome
+
+    campaign.refresh_from_db()
+    assert outcome == "deferred"
+    assert campaign.attempts_made == 1
+    assert campaign.next_attempt_at == dt.datetime(2025, 3, 11, 13, 0, tzinfo=dt.UTC)
+    assert not campaign.interactions.filter(direction="outgoing").exists()

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ from appointments.models import Appointment, Service
 from campaigns.choices import DeliveryStatus, Direction, MessageKind
 from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
-from messaging.conversation import PatientOptedOut, message_receive, message_send
+from messaging.conversation import NotNow, PatientOptedOut, message_receive, message_send
 from messaging.models import OutboxMessage
 from patients.optout import patient_opt_out
 from tests.agent_fixtures import (  # noqa: F401 - fixtures
@@ -76,10 +77,43 @@ def test_sending_is_activity_on_the_campaign():
     campaign = make_campaign()
     Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now() - dt.timedelta(days=3))
 
-    message_send(campaign.patient, MessageKind.FOLLOW_UP, "Still there?", campaign=campaign)
+    message_send(campaign.patient, MessageKind.STAFF, "Still there?", campaign=campaign)
 
     campaign.refresh_from_db()
     assert timezone.now() - campaign.updated_at < dt.timedelta(minutes=1)
+
+
+# Tuesday 2025-03-11 in New York (EDT, UTC-4): 07:00 is before the 09:00 window, 10:00 inside.
+EARLY = dt.datetime(2025, 3, 11, 11, 0, tzinfo=dt.UTC)
+OPEN = dt.datetime(2025, 3, 11, 13, 0, tzinfo=dt.UTC)
+INSIDE = dt.datetime(2025, 3, 11, 14, 0, tzinfo=dt.UTC)
+
+
+def test_a_proactive_message_waits_for_the_send_window_and_a_reply_does_not():
+    campaign = make_campaign()
+
+    with time_machine.travel(EARLY, tick=False):
+        with pytest.raises(NotNow) as refused:
+            message_send(campaign.patient, MessageKind.FOLLOW_UP, "Hello?", campaign=campaign)
+        answered = message_send(campaign.patient, MessageKind.STAFF, "Yes, 3pm.", campaign=campaign)
+
+    assert refused.value.until == OPEN
+    assert list(Interaction.objects.values_list("kind", flat=True)) == [MessageKind.STAFF]
+    assert answered.delivery_status == DeliveryStatus.SENT
+
+
+def test_one_proactive_message_a_day_whatever_the_campaign():
+    patient = make_patient()
+    first = make_campaign(patient, status="RECOVERY_FAILED")
+    second = make_campaign(patient)
+
+    with time_machine.travel(INSIDE, tick=False):
+        message_send(patient, MessageKind.OUTREACH, "Hi!", campaign=first)
+        with pytest.raises(NotNow) as refused:
+            message_send(patient, MessageKind.FOLLOW_UP, "Hi again!", campaign=second)
+
+    assert refused.value.until == dt.datetime(2025, 3, 12, 13, 0, tzinfo=dt.UTC)
+    assert OutboxMessage.objects.count() == 1
 
 
 def test_whatsapp_without_its_window_or_a_template_falls_back_to_another_channel(monkeypatch):
@@ -87,7 +121,8 @@ def test_whatsapp_without_its_window_or_a_template_falls_back_to_another_channel
     patient = make_patient(preferred_channels=["whatsapp", "email", "sms"])
     campaign = make_campaign(patient, channel=Channel.WHATSAPP)
 
-    sent = message_send(patient, MessageKind.FOLLOW_UP, "Checking in.", campaign=campaign)
+    with time_machine.travel(INSIDE, tick=False):
+        sent = message_send(patient, MessageKind.FOLLOW_UP, "Checking in.", campaign=campaign)
 
     # SMS and email are both possible; the patient prefers email.
     assert (sent.channel_type, sent.delivery_status) == (Channel.EMAIL, DeliveryStatus.SENT)

@@ -1,10 +1,12 @@
-"""When the agent may send a proactive message: inside the clinic's send window, and at most
-1 a day and 3 a week per patient (the TCPA healthcare-message limits). Replies to a patient's
-own message are not proactive and go out at once."""
+"""When a message may go to a patient: a proactive one (first outreach, follow-ups) only inside
+the clinic's send window (SEND_WINDOW_*), and at most 1 a day and 3 a week per patient (the
+TCPA healthcare-message limits). Replies to a patient's own message and staff messages go out
+at once. The sending door applies it; the agent asks it first to plan its follow-ups."""
 
 import datetime as dt
 
-from agent.conf import AgentSettings
+from django.conf import settings
+
 from campaigns.choices import PROACTIVE_KINDS, Direction
 from campaigns.models import Interaction
 from dentalai.clinic_time import clinic_today, clinic_zone, start_of_clinic_day
@@ -14,29 +16,29 @@ WEEKLY_CAP = 3
 WEEK = dt.timedelta(days=7)
 
 
-def in_send_window(moment: dt.datetime, config: AgentSettings) -> bool:
+def in_send_window(moment: dt.datetime) -> bool:
     local = moment.astimezone(clinic_zone())
     return (
-        local.weekday() in config.send_window_days
-        and config.send_window_start <= local.time() < config.send_window_end
+        local.weekday() in settings.SEND_WINDOW_DAYS
+        and settings.SEND_WINDOW_START <= local.time() < settings.SEND_WINDOW_END
     )
 
 
-def next_window_start(moment: dt.datetime, config: AgentSettings) -> dt.datetime:
+def next_window_start(moment: dt.datetime) -> dt.datetime:
     """`moment` itself when it is inside the window, else the next opening (in UTC)."""
-    if in_send_window(moment, config):
+    if in_send_window(moment):
         return moment
     zone = clinic_zone()
     local = moment.astimezone(zone)
     for days in range(8):
         day = local.date() + dt.timedelta(days=days)
-        if day.weekday() not in config.send_window_days:
+        if day.weekday() not in settings.SEND_WINDOW_DAYS:
             continue
         # Built from the wall-clock time, so a DST change does not shift the window.
-        opening = dt.datetime.combine(day, config.send_window_start, tzinfo=zone)
+        opening = dt.datetime.combine(day, settings.SEND_WINDOW_START, tzinfo=zone)
         if opening > local:
             return opening.astimezone(dt.UTC)
-    raise ValueError("the send window has no day")  # unreachable: conf requires a day
+    raise ValueError("the send window has no day")  # unreachable: settings require a day
 
 
 def proactive_sent_since(patient_id: str, since: dt.datetime) -> list[dt.datetime]:
@@ -67,14 +69,19 @@ def cap_release(patient_id: str, moment: dt.datetime) -> dt.datetime | None:
     return None
 
 
-def proactive_send_time(patient_id: str, moment: dt.datetime, config: AgentSettings) -> dt.datetime:
+def proactive_send_time(patient_id: str, moment: dt.datetime) -> dt.datetime:
     """The earliest time from `moment` at which a proactive message may go to this patient:
     inside the window and under both caps. Equal to `moment` when it may go now."""
     when = moment
     for _ in range(16):  # each round moves forward; a few always suffice
-        when = next_window_start(when, config)
+        when = next_window_start(when)
         released = cap_release(patient_id, when)
         if released is None:
             return when
         when = max(released, when + dt.timedelta(seconds=1))
     return when
+
+
+def send_time(patient_id: str, kind: str, moment: dt.datetime) -> dt.datetime:
+    """When a message of `kind` may go to this patient: `moment` unless it is proactive."""
+    return proactive_send_time(patient_id, moment) if kind in PROACTIVE_KINDS else moment
