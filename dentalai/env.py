@@ -1,5 +1,5 @@
-"""Reading settings from the environment: the readers `dentalai/settings.py` (and, until it
-moves there, `messaging/conf.py`) use. Each value
+"""Reading settings from the environment: the readers `dentalai/settings.py` uses (the one
+place that reads the environment; apps read django.conf.settings). Each value
 that does not parse raises ImproperlyConfigured naming its variable, so a typo stops the process
 at start-up instead of quietly turning a setting off.
 """
@@ -94,3 +94,42 @@ def email_address(name: str) -> str:
     if value and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
         raise ImproperlyConfigured(f"{name}: {value!r} is not an email address")
     return value
+
+
+def matching(name: str, pattern: str, example: str) -> str:
+    """An optional value that must match `pattern` whole (a SID, a topic name)."""
+    value = text(name)
+    if value and not re.fullmatch(pattern, value):
+        raise ImproperlyConfigured(f"{name}: {value!r} is not {example}")
+    return value
+
+
+def url(name: str) -> str:
+    """An optional http(s) URL, without a trailing slash."""
+    value = text(name).rstrip("/")
+    if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise ImproperlyConfigured(f"{name}: {value!r} is not an http(s) URL")
+    return value
+
+
+def phone(name: str, *, prefix: str = "", optional_prefix: bool = False) -> str:
+    """An optional E.164 number after `prefix` (e.g. "whatsapp:"), which `optional_prefix`
+    lets the value leave out."""
+    value = text(name)
+    if value and optional_prefix and not value.startswith(prefix):
+        value = prefix + value
+    if value and not re.fullmatch(re.escape(prefix) + r"\+[1-9]\d{6,14}", value):
+        example = f"{prefix}+15551234567"
+        raise ImproperlyConfigured(f"{name}: {value!r} is not a number like {example}")
+    return value
+
+
+def key_values(name: str, value_pattern: str, example: str) -> dict[str, str]:
+    """ "a=X, b=Y" → {"a": "X", "b": "Y"}, each value matching `value_pattern`."""
+    pairs: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text(name).split(","))):
+        key, sep, value = (s.strip() for s in part.partition("="))
+        if not (sep and key and re.fullmatch(value_pattern, value)):
+            raise ImproperlyConfigured(f"{name}: {part!r} is not {example}")
+        pairs[key] = value
+    return pairs

@@ -21,9 +21,13 @@ from dentalai.env import (
     email_address,
     env,
     integer,
+    key_values,
+    matching,
     money,
+    phone,
     read,
     text,
+    url,
     weekdays,
 )
 
@@ -218,6 +222,41 @@ if CAMPAIGN_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("CAMPAIGN_MAX_ATTEMPTS must be at least 1.")
 if RECOVERY_COOLDOWN_DAYS < 0:
     raise ImproperlyConfigured("RECOVERY_COOLDOWN_DAYS must not be negative.")
+
+# --- Channels (SPEC §6) -----------------------------------------------------------------------
+# Each is optional until its channel is used (messaging.conf `required` names what is missing).
+GMAIL_ADDRESS = email_address("GMAIL_ADDRESS")
+GMAIL_CREDENTIALS_FILE = text("GMAIL_CREDENTIALS_FILE")
+GMAIL_TOKEN_FILE = text("GMAIL_TOKEN_FILE") or str(BASE_DIR / "var" / "gmail-token.json")
+GMAIL_SERVICE_ACCOUNT_FILE = text("GMAIL_SERVICE_ACCOUNT_FILE")
+GMAIL_TOPIC = matching(
+    "GMAIL_TOPIC", r"projects/[^/\s]+/topics/[^/\s]+", "a topic like projects/PROJECT/topics/TOPIC"
+)
+GMAIL_RESYNC_MAX = integer("GMAIL_RESYNC_MAX", 50, 1, 500)
+PUBSUB_VERIFICATION_TOKEN = text("PUBSUB_VERIFICATION_TOKEN")
+PUBSUB_AUDIENCE = text("PUBSUB_AUDIENCE")
+PUBSUB_SERVICE_ACCOUNT_EMAIL = email_address("PUBSUB_SERVICE_ACCOUNT_EMAIL")
+INCOMING_WEBHOOK_SECRET = text("INCOMING_WEBHOOK_SECRET")
+TWILIO_ACCOUNT_SID = matching("TWILIO_ACCOUNT_SID", r"AC[0-9a-fA-F]{32}", "an AC… SID")
+TWILIO_AUTH_TOKEN = text("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = phone("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = matching(
+    "TWILIO_MESSAGING_SERVICE_SID", r"MG[0-9a-fA-F]{32}", "an MG… SID"
+)
+# The WhatsApp sender, written with or without its "whatsapp:" prefix.
+TWILIO_WHATSAPP_FROM = phone("TWILIO_WHATSAPP_FROM", prefix="whatsapp:", optional_prefix=True)
+# Approved WhatsApp templates per message kind ("outreach=HX…,default=HX…"); the kinds are
+# checked against campaigns.choices.MessageKind when the messaging app starts.
+TWILIO_WHATSAPP_TEMPLATE_SIDS = key_values(
+    "TWILIO_WHATSAPP_TEMPLATE_SIDS", r"HX[0-9a-fA-F]{32}", "kind=HX… (a Content SID)"
+)
+TWILIO_API_BASE_URL = url("TWILIO_API_BASE_URL")
+WEBHOOK_PUBLIC_URL = url("WEBHOOK_PUBLIC_URL")
+SEND_RETRY_MAX = integer("SEND_RETRY_MAX", 4, 0, 10)
+SEND_RETRY_BASE_SECONDS = integer("SEND_RETRY_BASE_SECONDS", 60, 1, 3600)
+SEND_TIMEOUT_SECONDS = read("SEND_TIMEOUT_SECONDS", env.float, 15.0)
+if not 0 < SEND_TIMEOUT_SECONDS <= 120:
+    raise ImproperlyConfigured("SEND_TIMEOUT_SECONDS must be between 0 and 120")
 
 # --- The agent (SPEC §5) ----------------------------------------------------------------------
 AGENT_LLM = text("AGENT_LLM", "offline").lower()

@@ -1,11 +1,10 @@
 from django.apps import AppConfig
 
-from messaging.conf import messaging_settings
+from messaging.conf import template_kinds_check
 
 
 class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self):
-        # A malformed GMAIL_*/PUBSUB_*/TWILIO_*/SEND_* value stops start-up, naming the variable.
-        messaging_settings()
+        template_kinds_check()

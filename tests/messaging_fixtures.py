@@ -24,7 +24,6 @@ from django_q.conf import Conf
 from googleapiclient.http import HttpMockSequence
 
 from messaging import pubsub
-from messaging.conf import messaging_settings
 from messaging.gmail import gmail_service
 
 DATA = Path(__file__).parent / "data" / "messaging"
@@ -39,38 +38,37 @@ AUDIENCE = "https://clinic.example.com/api/v1/webhooks/gmail"
 PUSH_SERVICE_ACCOUNT = "gmail-push@clinic-project.iam.gserviceaccount.com"
 CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 
-MESSAGING_VARIABLES = [
-    "GMAIL_ADDRESS",
-    "GMAIL_CREDENTIALS_FILE",
-    "GMAIL_TOKEN_FILE",
-    "GMAIL_SERVICE_ACCOUNT_FILE",
-    "GMAIL_TOPIC",
-    "GMAIL_RESYNC_MAX",
-    "PUBSUB_VERIFICATION_TOKEN",
-    "PUBSUB_AUDIENCE",
-    "PUBSUB_SERVICE_ACCOUNT_EMAIL",
-    "INCOMING_WEBHOOK_SECRET",
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_AUTH_TOKEN",
-    "TWILIO_FROM_NUMBER",
-    "TWILIO_MESSAGING_SERVICE_SID",
-    "TWILIO_WHATSAPP_FROM",
-    "TWILIO_WHATSAPP_TEMPLATE_SIDS",
-    "TWILIO_API_BASE_URL",
-    "WEBHOOK_PUBLIC_URL",
-    "SEND_RETRY_MAX",
-    "SEND_RETRY_BASE_SECONDS",
-    "SEND_TIMEOUT_SECONDS",
-]
+# Every messaging setting unset (as a fresh clinic has it), then the test clinic's below.
+MESSAGING_DEFAULTS = {
+    "GMAIL_ADDRESS": "",
+    "GMAIL_CREDENTIALS_FILE": "",
+    "GMAIL_TOKEN_FILE": "",
+    "GMAIL_SERVICE_ACCOUNT_FILE": "",
+    "GMAIL_TOPIC": "",
+    "GMAIL_RESYNC_MAX": 50,
+    "PUBSUB_VERIFICATION_TOKEN": "",
+    "PUBSUB_AUDIENCE": "",
+    "PUBSUB_SERVICE_ACCOUNT_EMAIL": "",
+    "INCOMING_WEBHOOK_SECRET": "",
+    "TWILIO_ACCOUNT_SID": "",
+    "TWILIO_AUTH_TOKEN": "",
+    "TWILIO_FROM_NUMBER": "",
+    "TWILIO_MESSAGING_SERVICE_SID": "",
+    "TWILIO_WHATSAPP_FROM": "",
+    "TWILIO_WHATSAPP_TEMPLATE_SIDS": {},
+    "TWILIO_API_BASE_URL": "",
+    "WEBHOOK_PUBLIC_URL": "",
+    "SEND_RETRY_MAX": 4,
+    "SEND_RETRY_BASE_SECONDS": 60,
+    "SEND_TIMEOUT_SECONDS": 15.0,
+}
 
 
 @pytest.fixture(autouse=True)
-def messaging_environment(monkeypatch, settings, tmp_path):
+def messaging_environment(settings, tmp_path):
     """A clinic with every channel configured, whatever the developer's shell says; messages
     go to the outbox unless a test picks a real backend."""
-    for name in MESSAGING_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    env = {
+    clinic = {
         "GMAIL_ADDRESS": MAILBOX,
         "GMAIL_TOKEN_FILE": str(tmp_path / "gmail-token.json"),
         "GMAIL_TOPIC": "projects/clinic-project/topics/gmail",
@@ -83,14 +81,13 @@ def messaging_environment(monkeypatch, settings, tmp_path):
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
     }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    for name, value in {**MESSAGING_DEFAULTS, **clinic}.items():
+        setattr(settings, name, value)
     settings.MESSAGING_BACKENDS = {
         "email": "messaging.backends.outbox.OutboxBackend",
         "sms": "messaging.backends.outbox.OutboxBackend",
         "whatsapp": "messaging.backends.outbox.OutboxBackend",
     }
-    messaging_settings()  # the environment above is valid
 
 
 @pytest.fixture(name="q_sync")
@@ -169,7 +166,7 @@ def twilio_server_fixture(monkeypatch, settings):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setenv("TWILIO_API_BASE_URL", state.url)
+    settings.TWILIO_API_BASE_URL = state.url
     settings.MESSAGING_BACKENDS = {
         **settings.MESSAGING_BACKENDS,
         "sms": "messaging.backends.twilio.TwilioBackend",

@@ -1,13 +1,17 @@
 """Messaging settings: every variable is in .env.example, and a bad value names its variable."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from messaging.conf import messaging_settings, setting_names
+from dentalai.env import phone
+from messaging.conf import messaging_settings, setting_names, template_kinds_check
 from tests.messaging_fixtures import messaging_environment  # noqa: F401 - fixture
 
 
@@ -39,28 +43,39 @@ def test_every_messaging_variable_is_listed_in_env_example():
         ("SEND_TIMEOUT_SECONDS", "-1"),
     ],
 )
-def test_a_bad_value_is_refused_naming_its_variable(monkeypatch, name, value):
-    monkeypatch.setenv(name, value)
+def test_a_bad_value_stops_start_up_naming_its_variable(name, value):
+    environment = {**os.environ, name: value, "DJANGO_SETTINGS_MODULE": "dentalai.settings"}
+    started = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
-    with pytest.raises(ImproperlyConfigured, match=name):
-        messaging_settings()
+    assert started.returncode != 0
+    assert "ImproperlyConfigured" in started.stderr and name in started.stderr
 
 
 def test_a_whatsapp_sender_without_its_prefix_gets_one(monkeypatch):
     monkeypatch.setenv("TWILIO_WHATSAPP_FROM", "+14155238886")
 
-    assert messaging_settings().twilio_whatsapp_from == "whatsapp:+14155238886"
+    assert phone("TWILIO_WHATSAPP_FROM", prefix="whatsapp:", optional_prefix=True) == (
+        "whatsapp:+14155238886"
+    )
 
 
-def test_templates_are_read_per_message_kind(monkeypatch):
+def test_templates_are_read_per_message_kind(settings):
     sid = "HX" + "ab" * 16
-    monkeypatch.setenv("TWILIO_WHATSAPP_TEMPLATE_SIDS", f"outreach={sid}, default={sid}")
+    settings.TWILIO_WHATSAPP_TEMPLATE_SIDS = {"outreach": sid, "default": sid}
 
+    template_kinds_check()
     assert messaging_settings().twilio_whatsapp_template_sids == {"outreach": sid, "default": sid}
 
 
-def test_a_missing_value_a_feature_needs_is_named(monkeypatch):
-    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+def test_a_missing_value_a_feature_needs_is_named(settings):
+    settings.TWILIO_AUTH_TOKEN = ""
 
     with pytest.raises(ImproperlyConfigured, match="TWILIO_AUTH_TOKEN must be set to send"):
         messaging_settings().required("twilio_auth_token", "to send SMS")

@@ -116,8 +116,8 @@ def test_one_proactive_message_a_day_whatever_the_campaign():
     assert OutboxMessage.objects.count() == 1
 
 
-def test_whatsapp_without_its_window_or_a_template_falls_back_to_another_channel(monkeypatch):
-    monkeypatch.delenv("TWILIO_WHATSAPP_TEMPLATE_SIDS", raising=False)
+def test_whatsapp_without_its_window_or_a_template_falls_back_to_another_channel(settings):
+    settings.TWILIO_WHATSAPP_TEMPLATE_SIDS = {}
     patient = make_patient(preferred_channels=["whatsapp", "email", "sms"])
     campaign = make_campaign(patient, channel=Channel.WHATSAPP)
 
@@ -131,8 +131,8 @@ def test_whatsapp_without_its_window_or_a_template_falls_back_to_another_channel
     assert campaign.thread_id == patient.phone  # the WhatsApp thread is left as it was
 
 
-def test_whatsapp_inside_its_window_stays_on_whatsapp(monkeypatch):
-    monkeypatch.delenv("TWILIO_WHATSAPP_TEMPLATE_SIDS", raising=False)
+def test_whatsapp_inside_its_window_stays_on_whatsapp(settings):
+    settings.TWILIO_WHATSAPP_TEMPLATE_SIDS = {}
     patient = make_patient(preferred_channels=["whatsapp"])
     campaign = make_campaign(patient, channel=Channel.WHATSAPP)
     message_receive(patient, Channel.WHATSAPP, "hi", campaign=campaign, external_id="SM1")

@@ -169,9 +169,9 @@ def test_history_is_read_page_by_page(mailbox, email_campaign):
 
 
 def test_a_history_id_gmail_no_longer_has_falls_back_to_a_bounded_resync(
-    mailbox, email_campaign, monkeypatch
+    settings, mailbox, email_campaign
 ):
-    monkeypatch.setenv("GMAIL_RESYNC_MAX", "2")
+    settings.GMAIL_RESYNC_MAX = 2
     service, http = gmail_mock(
         http_error(404, "Requested entity was not found."),
         ok({"emailAddress": MAILBOX, "historyId": "5000"}),
@@ -371,8 +371,8 @@ def test_renewing_the_watch_keeps_the_mailboxs_place_in_the_history(mailbox):
     assert renewed.watch_expiration is not None
 
 
-def test_the_watch_command_says_which_setting_is_missing(monkeypatch):
-    monkeypatch.delenv("GMAIL_TOPIC")
+def test_the_watch_command_says_which_setting_is_missing(settings):
+    settings.GMAIL_TOPIC = ""
 
     with pytest.raises(ImproperlyConfigured, match="GMAIL_TOPIC"):
         call_command("gmail_watch", stdout=StringIO())
@@ -383,8 +383,8 @@ def test_the_watch_command_asks_for_authorisation_first():
         call_command("gmail_watch", stdout=StringIO())
 
 
-def test_the_poll_does_nothing_while_gmail_is_not_set_up(monkeypatch):
-    monkeypatch.delenv("GMAIL_ADDRESS")
+def test_the_poll_does_nothing_while_gmail_is_not_set_up(settings):
+    settings.GMAIL_ADDRESS = ""
 
     assert gmail_poll() == "gmail not configured"
     assert not GmailMailbox.objects.exists()

@@ -215,9 +215,9 @@ def test_whatsapp_outside_the_window_without_a_template_fails_and_says_why():
 
 
 def test_a_first_whatsapp_outreach_uses_the_approved_template_through_twilio(
-    monkeypatch, twilio_server
+    settings, twilio_server
 ):
-    monkeypatch.setenv("TWILIO_WHATSAPP_TEMPLATE_SIDS", f"outreach={TEMPLATE_SID}")
+    settings.TWILIO_WHATSAPP_TEMPLATE_SIDS = {"outreach": TEMPLATE_SID}
     campaign = make_campaign(channel=Channel.WHATSAPP)
     twilio_server.answer(twilio_message("SM" + "11" * 16))
 
@@ -237,8 +237,8 @@ def test_a_first_whatsapp_outreach_uses_the_approved_template_through_twilio(
     )
 
 
-def test_a_default_template_covers_kinds_without_their_own(monkeypatch):
-    monkeypatch.setenv("TWILIO_WHATSAPP_TEMPLATE_SIDS", f"default={TEMPLATE_SID}")
+def test_a_default_template_covers_kinds_without_their_own(settings):
+    settings.TWILIO_WHATSAPP_TEMPLATE_SIDS = {"default": TEMPLATE_SID}
     campaign = make_campaign(channel=Channel.WHATSAPP)
 
     sent = interaction_send(queued(campaign))  # a staff-style message with no kind
@@ -268,8 +268,8 @@ def test_an_sms_goes_through_twilio_and_records_the_message_sid(twilio_server):
     assert (user, password) == (ACCOUNT_SID, "twilio-auth-token-for-tests")
 
 
-def test_a_messaging_service_sends_instead_of_a_number_when_configured(monkeypatch, twilio_server):
-    monkeypatch.setenv("TWILIO_MESSAGING_SERVICE_SID", "MG" + "ab" * 16)
+def test_a_messaging_service_sends_instead_of_a_number_when_configured(settings, twilio_server):
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "ab" * 16
 
     interaction_send(queued(make_campaign()))
 
@@ -327,10 +327,10 @@ def run_due_schedules(at: dt.datetime) -> None:
 
 
 def test_a_failing_provider_is_retried_with_backoff_a_bounded_number_of_times(
-    monkeypatch, twilio_server, q_sync
+    settings, twilio_server, q_sync
 ):
-    monkeypatch.setenv("SEND_RETRY_MAX", "2")
-    monkeypatch.setenv("SEND_RETRY_BASE_SECONDS", "60")
+    settings.SEND_RETRY_MAX = 2
+    settings.SEND_RETRY_BASE_SECONDS = 60
     twilio_server.answer(twilio_error(503, 20500, "Service unavailable"))
     start = dt.datetime(2025, 3, 11, 14, 0, tzinfo=dt.UTC)
     campaign = make_campaign()
@@ -561,10 +561,8 @@ def test_the_first_gmail_outreach_sets_the_campaigns_thread_id_and_the_next_repl
     assert json.loads(http.request_sequence[2][2])["threadId"] == "18f0a1"
 
 
-def test_a_channel_that_is_not_set_up_fails_the_message_naming_the_setting(
-    monkeypatch, twilio_server
-):
-    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+def test_a_channel_that_is_not_set_up_fails_the_message_naming_the_setting(settings, twilio_server):
+    settings.TWILIO_AUTH_TOKEN = ""
 
     sent = interaction_send(queued(make_campaign()))
 

@@ -139,15 +139,15 @@ def test_a_push_without_valid_credentials_is_refused(client, google_keys, token,
 
 
 def test_oidc_is_refused_when_the_audience_is_not_configured(
-    client, google_keys, monkeypatch, q_async
+    settings, client, google_keys, q_async
 ):
-    monkeypatch.delenv("PUBSUB_AUDIENCE")
+    settings.PUBSUB_AUDIENCE = ""
 
     assert push(client, push_body(), bearer=google_keys.token()).status_code == 401
 
 
-def test_the_url_token_is_refused_when_none_is_configured(client, monkeypatch):
-    monkeypatch.delenv("PUBSUB_VERIFICATION_TOKEN")
+def test_the_url_token_is_refused_when_none_is_configured(settings, client):
+    settings.PUBSUB_VERIFICATION_TOKEN = ""
 
     assert push(client, push_body(), token="").status_code == 401
 
@@ -305,8 +305,8 @@ def test_a_signature_over_another_body_is_refused(client, q_sync):
     assert response.status_code == 401
 
 
-def test_every_message_is_refused_while_no_secret_is_configured(client, monkeypatch):
-    monkeypatch.delenv("INCOMING_WEBHOOK_SECRET")
+def test_every_message_is_refused_while_no_secret_is_configured(settings, client):
+    settings.INCOMING_WEBHOOK_SECRET = ""
 
     assert generic(client, message(), signature=sign(b"{}", "")).status_code == 401
 
@@ -429,12 +429,12 @@ def test_a_signature_made_with_another_auth_token_is_refused(client, q_async):
     assert twilio_post(client, twilio_form(), signature=signature).status_code == 401
 
 
-def test_behind_a_proxy_the_public_url_twilio_signed_is_rebuilt(client, monkeypatch, q_async):
+def test_behind_a_proxy_the_public_url_twilio_signed_is_rebuilt(settings, client, q_async):
     public = f"https://clinic.example.com{TWILIO}"
     form = twilio_form()
 
     assert twilio_post(client, form, url=public).status_code == 401
-    monkeypatch.setenv("WEBHOOK_PUBLIC_URL", "https://clinic.example.com")
+    settings.WEBHOOK_PUBLIC_URL = "https://clinic.example.com"
     assert twilio_post(client, form, url=public).status_code == 200
 
 

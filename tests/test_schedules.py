@@ -136,10 +136,10 @@ def test_every_scheduled_job_names_a_function_that_exists():
             assert callable(import_string(target)), plan.name
 
 
-def test_a_recorded_job_keeps_its_result_as_counts(monkeypatch):
+def test_a_recorded_job_keeps_its_result_as_counts(settings):
     from dentalai.jobs import run_recorded
 
-    monkeypatch.delenv("GMAIL_ADDRESS", raising=False)
+    settings.GMAIL_ADDRESS = ""
     run_recorded("gmail_poll", "messaging.tasks.gmail_poll")
 
     (run,) = JobRun.objects.filter(name="gmail_poll")
