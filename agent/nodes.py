@@ -134,7 +134,7 @@ def record_incoming(state: AgentState) -> AgentState:
     campaign = state["campaign"]
     incoming = message_receive(
         state["patient"],
-        campaign.channel_type,
+        state.get("channel") or campaign.channel_type,
         state.get("text", ""),
         campaign=campaign,
         external_id=state.get("external_id") or "",

@@ -66,15 +66,22 @@ def _hand_off_after_failure(campaign_id: str) -> bool:
 
 
 def agent_handle_reply(
-    *, campaign_id: str, text: str, external_id: str = "", now: dt.datetime | None = None
+    *,
+    campaign_id: str,
+    text: str,
+    external_id: str = "",
+    channel: str = "",
+    now: dt.datetime | None = None,
 ) -> AgentRun:
-    """The reactive path: record the patient's message, decide, act, answer."""
+    """The reactive path: record the patient's message (which came on `channel`, by default
+    the campaign's), decide, act, answer."""
     return _run(
         {
             "trigger": "reactive",
             "campaign_id": campaign_id,
             "text": text,
             "external_id": external_id,
+            "channel": channel,
             "now": now or timezone.now(),
         }
     )

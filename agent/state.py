@@ -12,6 +12,7 @@ class AgentState(TypedDict, total=False):
     campaign_id: str
     text: str  # the patient's message (reactive)
     external_id: str  # the provider's message id, for de-duplication (reactive)
+    channel: str  # the channel it came on, when not the campaign's own (reactive)
     now: dt.datetime
     # Loaded
     campaign: Any  # campaigns.models.Campaign

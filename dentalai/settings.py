@@ -212,7 +212,8 @@ MESSAGING_BACKENDS = {
 }
 # Who answers a patient's message once messaging has matched it to a campaign: the agent, which
 # sits above messaging and so is named here rather than imported (docs/ARCHITECTURE.md).
-# Called as handler(campaign_id=, text=, external_id=) and returns an object with `.outcome`.
+# Called as handler(campaign_id=, text=, external_id=, channel=); returns an object with
+# `.outcome`.
 INBOUND_REPLY_HANDLER = "agent.services.agent_handle_reply"
 
 # Campaign defaults.

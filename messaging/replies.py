@@ -57,6 +57,11 @@ def inbound_handle(inbound: InboundMessage) -> tuple[str, str]:
     per provider id and answers through the sending door). Returns (status, note)."""
     campaign = campaign_for_thread(channel=inbound.channel, thread_id=inbound.thread_id)
     if campaign is None:
+        # A reply on another channel than its campaign's (the sending door fell back to it):
+        # the sender's active campaign carries the conversation.
+        sender = patient_for_sender(inbound)
+        campaign = sender and Campaign.objects.filter(patient=sender, is_active=True).first()
+    if campaign is None:
         note = "No campaign has this thread or number; kept for staff."
         patient = patient_for_sender(inbound)
         # Compliance does not wait for a campaign: a STOP from a known patient is honoured.
@@ -73,7 +78,12 @@ def inbound_handle(inbound: InboundMessage) -> tuple[str, str]:
         # then records the message without sending a second confirmation.
         patient_opt_out(patient=patient)
     handle_reply = import_string(settings.INBOUND_REPLY_HANDLER)
-    run = handle_reply(campaign_id=campaign.pk, text=inbound.text, external_id=inbound.external_id)
+    run = handle_reply(
+        campaign_id=campaign.pk,
+        text=inbound.text,
+        external_id=inbound.external_id,
+        channel=inbound.channel,
+    )
     if inbound.opt_out_type == "START":
         patient.refresh_from_db(fields=["opted_out_at"])
         if patient.is_opted_out:

@@ -1,9 +1,6 @@
 """The agent's settings: defaults, and a bad value stopping start-up with its name."""
 
 import datetime as dt
-import os
-import subprocess
-import sys
 
 import pytest
 from django.conf import settings
@@ -11,6 +8,7 @@ from django.conf import settings
 from agent.conf import agent_settings
 from dentalai.env import weekdays
 from tests.agent_fixtures import agent_environment  # noqa: F401 - fixture
+from tests.startup import refused_naming
 
 
 def test_the_defaults_need_nothing_set():
@@ -25,18 +23,6 @@ def test_the_defaults_need_nothing_set():
 def test_window_days_accept_ranges_and_lists(monkeypatch):
     monkeypatch.setenv("SEND_WINDOW_DAYS", "mon-wed,sat")
     assert weekdays("SEND_WINDOW_DAYS", "mon-fri") == frozenset({0, 1, 2, 5})
-
-
-def start_with(environment: dict) -> subprocess.CompletedProcess:
-    env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": "dentalai.settings"}
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize(
@@ -55,14 +41,11 @@ def start_with(environment: dict) -> subprocess.CompletedProcess:
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(name, value):
-    started = start_with({name: value})
-    assert started.returncode != 0
-    assert "ImproperlyConfigured" in started.stderr and name in started.stderr
+    assert refused_naming({name: value}, name)
 
 
 def test_the_openai_brain_needs_a_key():
-    started = start_with({"AGENT_LLM": "openai", "OPENAI_API_KEY": ""})
-    assert started.returncode != 0 and "OPENAI_API_KEY" in started.stderr
+    assert refused_naming({"AGENT_LLM": "openai", "OPENAI_API_KEY": ""}, "OPENAI_API_KEY")
 
 
 AGENT_VARIABLES = {

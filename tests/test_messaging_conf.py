@@ -1,9 +1,6 @@
 """Messaging settings: every variable is in .env.example, and a bad value names its variable."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dentalai.env import phone
 from messaging.conf import messaging_settings, setting_names, template_kinds_check
 from tests.messaging_fixtures import messaging_environment  # noqa: F401 - fixture
+from tests.startup import refused_naming
 
 
 def test_every_messaging_variable_is_listed_in_env_example():
@@ -44,18 +42,7 @@ def test_every_messaging_variable_is_listed_in_env_example():
     ],
 )
 def test_a_bad_value_stops_start_up_naming_its_variable(name, value):
-    environment = {**os.environ, name: value, "DJANGO_SETTINGS_MODULE": "dentalai.settings"}
-    started = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-    assert started.returncode != 0
-    assert "ImproperlyConfigured" in started.stderr and name in started.stderr
+    assert refused_naming({name: value}, name)
 
 
 def test_a_whatsapp_sender_without_its_prefix_gets_one(monkeypatch):

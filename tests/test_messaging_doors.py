@@ -15,8 +15,11 @@ from appointments.models import Appointment, Service
 from campaigns.choices import DeliveryStatus, Direction, MessageKind
 from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
+from messaging.choices import WebhookStatus
 from messaging.conversation import NotNow, PatientOptedOut, message_receive, message_send
+from messaging.inbound import InboundMessage
 from messaging.models import OutboxMessage
+from messaging.replies import inbound_handle
 from patients.optout import patient_opt_out
 from tests.agent_fixtures import (  # noqa: F401 - fixtures
     agent_environment,
@@ -254,3 +257,23 @@ def test_the_admin_refuses_a_campaign_of_another_patient(client, manager):
     assert response.status_code == 200
     assert "The campaign belongs to another patient." in response.text
     assert not Interaction.objects.exists()
+
+
+def test_a_reply_on_the_fallback_channel_reaches_its_campaign():
+    patient = make_patient(preferred_channels=["whatsapp", "sms"])
+    campaign = make_campaign(patient, channel=Channel.WHATSAPP)
+
+    status, _ = inbound_handle(
+        InboundMessage(
+            channel=Channel.SMS,
+            thread_id=patient.phone,
+            text="yes please, book me in",
+            external_id="SM" + "1" * 32,
+            sender=patient.phone,
+        )
+    )
+
+    assert status == WebhookStatus.PROCESSED
+    (reply,) = Interaction.objects.filter(direction=Direction.INCOMING)
+    assert (reply.campaign, reply.channel_type) == (campaign, Channel.SMS)
+    assert Interaction.objects.filter(direction=Direction.OUTGOING, campaign=campaign).exists()

@@ -559,7 +559,7 @@ def test_start_re_subscribes(client, q_sync):
 
 def test_stop_from_a_known_patient_without_a_campaign_on_that_thread_still_opts_out(client, q_sync):
     patient = make_patient()
-    make_campaign(patient, channel=Channel.EMAIL)
+    make_campaign(patient, channel=Channel.EMAIL, status=CampaignStatus.RECOVERY_FAILED)
 
     twilio_post(client, twilio_form("STOP"))
 
@@ -568,6 +568,19 @@ def test_stop_from_a_known_patient_without_a_campaign_on_that_thread_still_opts_
     event = WebhookEvent.objects.get()
     assert event.status == WebhookStatus.UNMATCHED
     assert "opt-out was applied" in event.error
+
+
+def test_a_text_from_a_patient_whose_campaign_is_on_email_joins_that_conversation(client, q_sync):
+    patient = make_patient()
+    campaign = make_campaign(patient, channel=Channel.EMAIL)
+
+    twilio_post(client, twilio_form("STOP"))
+
+    patient.refresh_from_db()
+    assert patient.is_opted_out
+    assert WebhookEvent.objects.get().status == WebhookStatus.PROCESSED
+    (stop,) = campaign.interactions.filter(direction="incoming")
+    assert (stop.channel_type, stop.content) == (Channel.SMS, "STOP")
 
 
 def test_the_push_service_account_is_compared_in_any_case(client, google_keys, q_async):

@@ -23,6 +23,7 @@ from tests.scheduler_fixtures import (  # noqa: F401 - fixtures
     q_sync,
     scheduler_environment,
 )
+from tests.startup import refused_naming
 
 pytestmark = pytest.mark.django_db
 
@@ -244,24 +245,7 @@ def test_catch_up_queues_todays_trigger_once_when_its_time_has_passed():
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(name, value):
-    import os
-    import subprocess
-    import sys
-
-    from django.conf import settings
-
-    env = {**os.environ, name: value, "DJANGO_SETTINGS_MODULE": "dentalai.settings"}
-    started = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-    assert started.returncode != 0
-    assert "ImproperlyConfigured" in started.stderr and name in started.stderr
+    assert refused_naming({name: value}, name)
 
 
 # --- Staff see the runs -----------------------------------------------------------------------
