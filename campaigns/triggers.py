@@ -134,13 +134,19 @@ def _pages(queryset: QuerySet, batch_size: int) -> Iterator[list[dict]]:
 
 def _new_campaign(
     row: dict,
+    result: "TriggerResult",
     *,
     campaign_type: str,
-    channel: str,
     value: Decimal,
     now: dt.datetime,
     due: dt.date | None = None,
-) -> Campaign:
+) -> Campaign | None:
+    """The campaign to start for this patient row, or None (counted) when they have no
+    address on any channel they accept."""
+    channel = campaign_channel(row)
+    if channel is None:
+        result.skipped_no_address += 1
+        return None
     return Campaign(
         patient_id=row["id"],
         campaign_type=campaign_type,
@@ -235,15 +241,11 @@ def _recovery_batch(
         if row["id"] in booked:
             result.skipped_appointment += 1
             continue
-        channel = campaign_channel(row)
-        if channel is None:
-            result.skipped_no_address += 1
-            continue
-        new.append(
-            _new_campaign(
-                row, campaign_type=CampaignType.RECOVERY, channel=channel, value=value, now=now
-            )
+        campaign = _new_campaign(
+            row, result, campaign_type=CampaignType.RECOVERY, value=value, now=now
         )
+        if campaign is not None:
+            new.append(campaign)
     return new
 
 
@@ -283,20 +285,11 @@ def _recall_batch(
         if patient_id in visits and visits[patient_id] >= start_of_clinic_day(due):
             result.skipped_appointment += 1
             continue
-        channel = campaign_channel(row)
-        if channel is None:
-            result.skipped_no_address += 1
-            continue
-        new.append(
-            _new_campaign(
-                row,
-                campaign_type=CampaignType.RECALL,
-                channel=channel,
-                value=value,
-                now=now,
-                due=due,
-            )
+        campaign = _new_campaign(
+            row, result, campaign_type=CampaignType.RECALL, value=value, now=now, due=due
         )
+        if campaign is not None:
+            new.append(campaign)
     return new
 
 
