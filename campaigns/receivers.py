@@ -35,7 +35,7 @@ def close_campaigns_on_opt_out(sender, *, patient, now, **kwargs) -> None:
     campaigns = Campaign.objects.filter(patient=patient)
     campaigns.filter(next_attempt_at__isnull=False).update(next_attempt_at=None)
     Interaction.objects.filter(
-        campaign__in=campaigns,
+        patient=patient,
         direction=Direction.OUTGOING,
         delivery_status=DeliveryStatus.QUEUED,
     ).update(delivery_status=DeliveryStatus.FAILED, error=CANCELLED_QUEUED)
