@@ -23,9 +23,13 @@ from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from dentalai.errors import Conflict
 from dentalai.models import User
-from messaging.conf import TEMPLATE_DEFAULT, messaging_settings
 from messaging.policy import send_time
-from messaging.services import UNEXPECTED_SEND_ERROR, interaction_send, whatsapp_window_open
+from messaging.services import (
+    UNEXPECTED_SEND_ERROR,
+    interaction_send,
+    whatsapp_template_sid,
+    whatsapp_window_open,
+)
 from patients.models import Patient
 from patients.optout import OPTED_OUT
 
@@ -51,24 +55,18 @@ class NotNow(Conflict):
 
 
 def _whatsapp_can_carry(patient: Patient, kind: str, now: dt.datetime) -> bool:
-    if whatsapp_window_open(patient, now):
-        return True
-    templates = messaging_settings().twilio_whatsapp_template_sids
-    return bool(templates.get(kind) or templates.get(TEMPLATE_DEFAULT))
+    return whatsapp_window_open(patient, now) or bool(whatsapp_template_sid(kind))
 
 
 def channel_for(patient: Patient, kind: str, *, campaign: Campaign | None, now: dt.datetime) -> str:
     """The channel a message goes out on (see the module's docstring). When no channel can
     carry it, the first choice: sending then fails with the reason, on record."""
     preferred = [c for c in (patient.preferred_channels or []) if c in Channel.values]
-    first = (
-        campaign.channel_type
-        if campaign
-        else next(
-            (c for c in preferred if patient.has_address(c)), preferred[0] if preferred else ""
-        )
-    )
-    first = first or (Channel.EMAIL if patient.email else Channel.SMS)
+    if campaign is not None:
+        first = campaign.channel_type
+    else:
+        reachable = [c for c in preferred if patient.has_address(c)]
+        first = (reachable or preferred or [Channel.EMAIL if patient.email else Channel.SMS])[0]
     if first != Channel.WHATSAPP or _whatsapp_can_carry(patient, kind, now):
         return first
     others = sorted(FALLBACK_ORDER, key=lambda c: preferred.index(c) if c in preferred else 9)

@@ -56,14 +56,13 @@ def inbound_handle(inbound: InboundMessage) -> tuple[str, str]:
     """A patient's message → its campaign → the agent's reactive path (which records it once
     per provider id and answers through the sending door). Returns (status, note)."""
     campaign = campaign_for_thread(channel=inbound.channel, thread_id=inbound.thread_id)
-    if campaign is None:
+    patient = None if campaign else patient_for_sender(inbound)
+    if campaign is None and patient is not None:
         # A reply on another channel than its campaign's (the sending door fell back to it):
         # the sender's active campaign carries the conversation.
-        sender = patient_for_sender(inbound)
-        campaign = sender and Campaign.objects.filter(patient=sender, is_active=True).first()
+        campaign = Campaign.objects.filter(patient=patient, is_active=True).first()
     if campaign is None:
         note = "No campaign has this thread or number; kept for staff."
-        patient = patient_for_sender(inbound)
         # Compliance does not wait for a campaign: a STOP from a known patient is honoured.
         if patient and (inbound.opt_out_type == "STOP" or is_opt_out(inbound.text)):
             patient_opt_out(patient=patient)

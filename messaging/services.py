@@ -97,12 +97,18 @@ def whatsapp_window_open(patient: Patient, now: dt.datetime) -> bool:
     return last is not None and now - last < WHATSAPP_WINDOW
 
 
+def whatsapp_template_sid(kind: str) -> str:
+    """The approved template (Content SID) configured for `kind`, else the default one, else
+    "" (none configured)."""
+    templates = messaging_settings().twilio_whatsapp_template_sids
+    return templates.get(kind) or templates.get(TEMPLATE_DEFAULT, "")
+
+
 def whatsapp_template(interaction: Interaction) -> str:
     """The approved template (Content SID) for a message outside the 24-hour window; a
     permanent SendError saying so when none is configured — never a silent failure."""
     kind = str(interaction.kind or TEMPLATE_DEFAULT)
-    templates = messaging_settings().twilio_whatsapp_template_sids
-    sid = templates.get(kind) or templates.get(TEMPLATE_DEFAULT, "")
+    sid = whatsapp_template_sid(kind)
     if not sid:
         raise SendError(
             "Not sent: the patient's last WhatsApp message is more than 24 hours old, so "
@@ -113,13 +119,13 @@ def whatsapp_template(interaction: Interaction) -> str:
     return sid
 
 
-def _thread_of(interaction: Interaction) -> str:
-    """The conversation thread the message continues: its campaign's, on the campaign's own
-    channel (a message sent on another channel starts its own)."""
+def _campaign_thread_owner(interaction: Interaction):
+    """The campaign whose conversation thread the message continues: its own, when sent on the
+    campaign's channel (a message sent on another channel starts a thread of its own)."""
     campaign = interaction.campaign
     if campaign is None or campaign.channel_type != interaction.channel_type:
-        return ""
-    return campaign.thread_id
+        return None
+    return campaign
 
 
 def outgoing_message_for(
@@ -127,6 +133,7 @@ def outgoing_message_for(
 ) -> OutgoingMessage:
     channel = interaction.channel_type
     to = recipient_for(patient, channel)
+    owner = _campaign_thread_owner(interaction)
     body, subject, link = interaction.content, "", ""
     template_sid, variables = "", {}
     if channel == Channel.EMAIL:
@@ -142,7 +149,7 @@ def outgoing_message_for(
         to=to,
         body=body,
         subject=subject,
-        thread_id=_thread_of(interaction),
+        thread_id=owner.thread_id if owner else "",
         interaction_id=interaction.pk,
         unsubscribe_url=link,
         template_sid=template_sid,
@@ -179,7 +186,6 @@ def _save(interaction: Interaction, status: str, error: str, external_id: str = 
 def interaction_send(interaction: Interaction, *, attempt: int = 1) -> Interaction:
     """Send a recorded outgoing message and record what happened on it (see the module's
     docstring). `attempt` > 1 only for the background retries."""
-    campaign = interaction.campaign
     patient = Patient.objects.get(pk=interaction.patient_id)  # fresh: an opt-out may be new
     if patient.is_opted_out and not _is_the_opt_out_confirmation(interaction, patient):
         _save(interaction, DeliveryStatus.FAILED, CANCELLED_QUEUED)
@@ -230,10 +236,10 @@ def interaction_send(interaction: Interaction, *, attempt: int = 1) -> Interacti
         _save(interaction, DeliveryStatus.FAILED, UNEXPECTED_SEND_ERROR)
         return interaction
     _save(interaction, DeliveryStatus.SENT, "", result.message_id)
-    started = campaign is not None and campaign.channel_type == interaction.channel_type
-    if result.thread_id and started and not campaign.thread_id:  # the campaign's first email
-        campaign.thread_id = result.thread_id
-        campaign.save(update_fields=["thread_id", "updated_at"])
+    owner = _campaign_thread_owner(interaction)
+    if result.thread_id and owner is not None and not owner.thread_id:  # its first email
+        owner.thread_id = result.thread_id
+        owner.save(update_fields=["thread_id", "updated_at"])
     logger.info("sent: interaction %s", interaction.pk)
     return interaction
 
