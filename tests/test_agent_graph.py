@@ -10,6 +10,7 @@ from agent.choices import Action
 from agent.services import agent_handle_reply
 from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, HandoffReason
 from campaigns.models import Campaign
+from campaigns.status import campaign_move
 from dentalai.choices import Channel
 from messaging.models import OutboxMessage
 from messaging.unsubscribe import unsubscribe_token_patient_id as unsubscribe_patient_id
@@ -25,6 +26,7 @@ from tests.agent_fixtures import (  # noqa: F401 - fixtures
     outgoing,
     sent_messages,
 )
+from tests.concurrency import before_query, statement
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kb")]
 
@@ -308,22 +310,21 @@ def test_a_redelivered_message_is_handled_once():
     assert len(sent_messages(campaign)) == 1
 
 
-def test_nothing_is_sent_when_staff_take_over_before_the_send(monkeypatch):
-    from agent import nodes
-
+def test_nothing_is_sent_when_staff_take_over_before_the_send():
     campaign = make_campaign()
-    real = nodes._booking_link
 
-    def staff_take_over_meanwhile(c, now):
-        url = real(c, now)
-        Campaign.objects.filter(pk=c.pk).update(status=CampaignStatus.HANDOFF_REQUIRED)
-        return url
+    def staff_take_over():
+        fresh = Campaign.objects.get(pk=campaign.pk)
+        return campaign_move(fresh, CampaignStatus.HANDOFF_REQUIRED)
 
-    monkeypatch.setattr(nodes, "_booking_link", staff_take_over_meanwhile)
+    # The agent has decided and is recording the booking link it is about to send.
+    recording_the_link = statement("UPDATE", Campaign, mentioning="booking_link")
+    with before_query(recording_the_link, staff_take_over) as takeover:
+        run = reply(campaign, "yes")
 
-    run = reply(campaign, "yes")
-
+    assert takeover.result is True  # staff took it over
     assert run.outcome == "not_sent_changed"
+    assert campaign.status == CampaignStatus.HANDOFF_REQUIRED
     assert sent_messages(campaign) == []
     assert outgoing(campaign) == []
 

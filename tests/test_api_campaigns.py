@@ -19,6 +19,7 @@ from messaging.backends import Backend, SendError
 from messaging.models import OutboxMessage
 from patients.choices import PatientType
 from patients.models import Patient
+from tests.concurrency import after_query, statement
 from tests.conftest import bearer
 
 UTC = dt.UTC
@@ -339,14 +340,17 @@ def test_it_refuses_a_second_active_campaign(staff):
     assert not AuditEntry.objects.exists()
 
 
-def test_it_turns_the_databases_refusal_of_a_second_campaign_into_a_conflict(staff, monkeypatch):
-    # Another request created the active campaign between the check and the insert.
-    campaign(patient(email="new.lead@email.com"), S.RE_ENGAGED)
-    monkeypatch.setattr(services, "_has_active_campaign", lambda patient: False)
-    response = create(staff, SEED_BODY)
+def test_it_turns_the_databases_refusal_of_a_second_campaign_into_a_conflict(staff):
+    # Another request creates the active campaign right after this one checked there was none.
+    known = patient(email="new.lead@email.com")
+    checked_for_an_active_one = statement("SELECT", Campaign, mentioning="is_active")
+    with after_query(checked_for_an_active_one, lambda: campaign(known, S.RE_ENGAGED)) as other:
+        response = create(staff, SEED_BODY)
+    assert other.fired
     assert response.status_code == 409
     assert response.json() == {"detail": "This patient already has an active campaign."}
-    assert Campaign.objects.count() == 1
+    assert list(Campaign.objects.all()) == [other.result]
+    assert not audits("campaign_create_recovery")
 
 
 def test_it_refuses_a_patient_who_opted_out(staff):

@@ -5,12 +5,12 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.utils import timezone
 
 from agent.models import KnowledgeArticle
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment
+from campaigns import services
 from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus
 from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
@@ -19,6 +19,7 @@ from dentalai.models import AuditEntry
 from messaging.models import OutboxMessage
 from patients.choices import PatientType
 from patients.models import Patient
+from tests.concurrency import before_query, statement
 
 
 @pytest.fixture
@@ -140,19 +141,29 @@ def test_an_illegal_status_action_is_refused_with_a_message(staff):
     assert "That status change is not allowed from the current status." in response.text
 
 
-def test_a_status_change_lost_to_a_concurrent_one_says_so(staff, monkeypatch):
+def test_a_status_change_lost_to_a_concurrent_one_says_so(staff, manager, front_desk):
     campaign = handoff_campaign()
-    from campaigns import services
 
-    def changed_meanwhile(**kwargs):
-        raise services.Conflict(services.CHANGED_MEANWHILE)
+    def front_desk_closes_it():
+        services.campaign_set_status(
+            actor=front_desk,
+            campaign=Campaign.objects.get(pk=campaign.pk),
+            status=CampaignStatus.MANUAL_FOLLOWUP_COMPLETE,
+        )
 
-    monkeypatch.setattr(services, "campaign_set_status", changed_meanwhile)
-    response = staff.post(
-        f"/campaigns/{campaign.pk}/status/", {"status": "RE_ENGAGED"}, follow=True
-    )
+    # Bob closes the campaign after Alice's request read it, just before her change is written.
+    writing_the_status = statement("UPDATE", Campaign, mentioning="status")
+    with before_query(writing_the_status, front_desk_closes_it) as other:
+        response = staff.post(
+            f"/campaigns/{campaign.pk}/status/", {"status": "RE_ENGAGED"}, follow=True
+        )
 
+    assert other.fired
     assert services.CHANGED_MEANWHILE in response.text
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.MANUAL_FOLLOWUP_COMPLETE
+    assert audited("campaign_set_status", front_desk)
+    assert not audited("campaign_set_status", manager)
 
 
 def test_the_handoff_queue_shows_the_wait_reason_and_summary(staff):
@@ -447,8 +458,7 @@ def test_the_import_needs_a_file(staff):
 # --- Demo data ------------------------------------------------------------------------------
 
 
-def test_the_outbox_filters_by_channel(staff, db):
-    call_command("seed_demo", "--no-progress", verbosity=0)
+def test_the_outbox_filters_by_channel(staff, demo_clinic):
     OutboxMessage.objects.create(channel="sms", to="+12125550123", body="Hello by SMS")
     OutboxMessage.objects.create(channel="email", to="a@b.com", subject="Hi", body="Hello mail")
 

@@ -34,6 +34,7 @@ from tests.agent_fixtures import (  # noqa: F401 - fixtures
     outgoing,
     sent_messages,
 )
+from tests.concurrency import after_query, statement
 from tests.messaging_fixtures import (  # noqa: F401 - fixtures
     AUTH_TOKEN,
     PUSH_SERVICE_ACCOUNT,
@@ -651,7 +652,7 @@ def test_a_burst_queues_a_new_drain_once_the_window_has_passed(client, q_async, 
     assert queued_tasks() == 2
 
 
-def test_the_drain_looks_again_for_events_stored_while_it_worked(q_sync, monkeypatch):
+def test_the_drain_looks_again_for_events_stored_while_it_worked(q_sync):
     """An event stored while the drain processes another (its own drain request coalesced
     into this one) is taken by the drain's next look."""
     campaign = make_campaign()
@@ -660,20 +661,21 @@ def test_the_drain_looks_again_for_events_stored_while_it_worked(q_sync, monkeyp
         event_id="first-1",
         payload=message("yes please!", "first-1"),
     )
-    process = webhook_event_process
 
-    def process_while_another_arrives(*, event_id):
-        if not WebhookEvent.objects.filter(event_id="late-1").exists():
-            WebhookEvent.objects.create(
-                source=WebhookSource.INCOMING_MESSAGE,
-                event_id="late-1",
-                payload=message("and what time?", "late-1"),
-            )
-        return process(event_id=event_id)
+    def another_arrives():
+        WebhookEvent.objects.create(
+            source=WebhookSource.INCOMING_MESSAGE,
+            event_id="late-1",
+            payload=message("and what time?", "late-1"),
+        )
 
-    monkeypatch.setattr("messaging.services.webhook_event_process", process_while_another_arrives)
+    # The late one is stored once the drain has started on the first (written its status).
+    working = statement("UPDATE", WebhookEvent, mentioning="status")
+    with after_query(working, another_arrives) as late:
+        drained = webhook_events_drain()
 
-    assert webhook_events_drain() == 2
+    assert late.fired
+    assert drained == 2
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookStatus.PROCESSED}
     assert len(incoming(campaign)) == 2
 
