@@ -192,6 +192,33 @@ def campaigns_insert(campaigns: list[Campaign]) -> tuple[int, int]:
     return created, refused
 
 
+def campaign_start(
+    patient: Patient,
+    campaign_type: str,
+    *,
+    now: dt.datetime,
+    value: Decimal | None = None,
+    due: dt.date | None = None,
+) -> Campaign | None:
+    """One campaign started for this patient as the daily trigger starts it (the caller has
+    decided the patient is due); None when they have no address or the database refused it (an
+    active campaign, or a recall for that due date, exists)."""
+    if value is None:
+        value = (
+            settings.RECALL_ESTIMATED_VALUE
+            if campaign_type == CampaignType.RECALL
+            else settings.RECOVERY_ESTIMATED_VALUE
+        )
+    row = {name: getattr(patient, name) for name in PATIENT_FIELDS}
+    result = TriggerResult(today=clinic_today(now))
+    campaign = _new_campaign(
+        row, result, campaign_type=campaign_type, value=value, now=now, due=due
+    )
+    if campaign is None or campaigns_insert([campaign])[0] == 0:
+        return None
+    return campaign
+
+
 def _recovery_batch(
     rows: list[dict], *, today: dt.date, now: dt.datetime, value: Decimal, result: TriggerResult
 ) -> list[Campaign]:

@@ -1,13 +1,11 @@
-"""The words of the demo clinic: staff, services, schedules, patients' names, what patients ask
-and what the clinic answers, and the knowledge base. Facts stated in the AI's answers below are
-the ones the knowledge base states, so the demo never shows the agent inventing a policy.
+"""The words of the demo clinic: staff, services, schedules, patients' names, what patients
+write and what staff answer, and the knowledge base the agent answers from.
 
 Texts may use {clinic}, {address}, {phone} and {emergency_phone}; nothing here is read from
 outside the product."""
 
 import datetime as dt
 
-from campaigns.choices import HandoffReason
 from dentalai.choices import Role
 
 CLINIC_PHONE = "(518) 555-0136"
@@ -203,13 +201,6 @@ INQUIRIES = [
     ),
 ]
 
-CANCEL_NOTES = [
-    "Cancelled by phone: childcare fell through.",
-    "Patient cancelled: work conflict, will call back to rebook.",
-    "Cancelled by text: feeling unwell.",
-    "Cancelled: patient travelling that week.",
-    "No-show; late-cancellation fee waived (first time).",
-]
 MANUAL_NOTES = [
     "Booked by phone.",
     "Booked at the front desk after the last visit.",
@@ -217,185 +208,72 @@ MANUAL_NOTES = [
     "",
 ]
 
-# --- Messages ----------------------------------------------------------------------------------
-
-RECALL_OUTREACH = [
-    "this is {clinic}. Our records show you're due for {procedure}. Would you like a link "
-    "to pick a time that suits you?",
-    "a friendly reminder from {clinic}: it's time for {procedure}. We have openings this "
-    "week and next. Reply here and we'll send you a booking link.",
-    "one last note from {clinic} about {procedure}. If now isn't a good time, no problem: "
-    "just reply whenever you're ready and we'll help you book.",
-]
-RECOVERY_OUTREACH = [
-    "this is {clinic}. A little while ago you asked us about {procedure}, and we'd love to help. "
-    "Do you have any questions, or shall I send you a link to book a visit?",
-    "following up from {clinic} about {procedure}. Happy to answer questions about cost, "
-    "insurance or timing, or to send you a link with our open times.",
-    "a last check-in from {clinic}. If you're still thinking about {procedure}, reply any time "
-    "and we'll pick it up from there.",
-]
+# --- What patients write, and what staff answer -------------------------------------------------
+# The clinic's side of each conversation is the product's: the agent writes the outreach, the
+# answers and the handoff notes itself (from the knowledge base below).
 
 BOOKING_REPLIES = [
     "Yes please, send me the link.",
     "Sure, I've been meaning to book. Mornings work best for me.",
-    "Yes! Do you have anything next week?",
-    "Ok sounds good, what times do you have?",
+    "Yes! I'd like to book an appointment.",
+    "Ok sounds good, I'd like to schedule a visit.",
     "Perfect timing, I was about to call you. Send the link please.",
-    "Yes, let's do it.",
+    "Yes, let's book it.",
 ]
-
-# (patient's question, the answer as the knowledge base states it)
+# Questions the knowledge base answers.
 QUESTIONS = [
-    (
-        "Do you take Cigna? That's my insurance through work.",
-        "Yes, {clinic} is in network with Cigna Dental PPO.",
-    ),
-    (
-        "Are you open on Saturdays? Weekdays are hard for me.",
-        "Yes, we're open Saturday mornings from 8:00 AM to 12:00 PM; Saturday times tend to fill "
-        "about two weeks ahead.",
-    ),
-    (
-        "Is there parking near you?",
-        "Yes: free parking in the garage next to our building, and the front desk validates your "
-        "ticket for up to two hours.",
-    ),
-    (
-        "How much is whitening?",
-        "In-office whitening is $495 for a single 90-minute visit, and custom take-home trays "
-        "are $295. Insurance doesn't cover whitening.",
-    ),
-    (
-        "Can I pay in installments?",
-        "Yes. For treatment of $800 or more there's an in-house plan: a 25% deposit, then up to "
-        "six monthly payments with no interest and no credit check.",
-    ),
-    (
-        "I get really anxious at the dentist. Can you help with that?",
-        "Of course. We can schedule a longer, unhurried visit and offer nitrous oxide (laughing "
-        "gas) for $60, which wears off within minutes so you can drive yourself home.",
-    ),
-    (
-        "How long does the first visit take?",
-        "About 75 minutes: a full exam, digital X-rays, an oral cancer screening and, in most "
-        "cases, a cleaning the same day.",
-    ),
+    "Do you take Cigna? That's my insurance through work.",
+    "Are you open on Saturdays? Weekdays are hard for me.",
+    "Is there parking near you?",
+    "How much is whitening?",
+    "Can I pay in installments?",
+    "How long does the first visit take?",
 ]
-
 DECLINES = [
     "No thanks, I've found a dentist closer to work.",
     "We moved to Denver last spring, so we won't be coming back. Thanks anyway!",
     "Not interested at the moment, thank you.",
     "I decided not to go ahead with it, thanks.",
 ]
-OPT_OUTS = {
-    "sms": ["STOP", "Please stop texting me.", "stop please"],
-    "whatsapp": ["STOP", "Unsubscribe", "Please don't message me anymore."],
-    "email": ["Please remove me from your mailing list.", "Unsubscribe"],
-}
-REOPENS = [
-    "Sorry for the slow reply. Is it too late to book?",
-    "Hi, just seeing this now. Can I still come in?",
-]
+OPT_OUTS = ["STOP", "Please stop texting me.", "Unsubscribe"]
 
-# Conversations a person has to take over.
-# (intent, sentiment, patient text, reason (HandoffReason), summary, staff reply, who answers)
+# Conversations a person has to take over: (patient text, staff reply, who answers).
 HANDOFFS = [
     (
-        "billing_question",
-        "negative",
         "I think I was charged twice for my last cleaning. Can someone check?",
-        HandoffReason.BILLING,
-        "Patient reports a possible duplicate card charge for the last visit.",
         "You're right, the card payment went through twice. I've refunded the duplicate today; "
         "it can take 3 to 5 business days to show on your statement.",
         "front_desk",
     ),
     (
-        "clinical_concern",
-        "negative",
         "My tooth has been throbbing for two days and my cheek is a bit swollen.",
-        HandoffReason.PAIN_OR_EMERGENCY,
-        "Patient reports two days of throbbing tooth pain with mild facial swelling.",
         "Dr. Patel can see you tomorrow morning in our emergency slot, and I've put you down for "
         "8:00 AM. If the swelling spreads or you have trouble swallowing, go to the ER.",
         "front_desk",
     ),
     (
-        "insurance_question",
-        "negative",
         "My insurance says the claim for my crown was denied. What should I do?",
-        HandoffReason.BILLING,
-        "The patient's insurer denied the crown claim; they want help with an appeal.",
         "I called your insurer: they needed the X-ray with the claim. We've resubmitted it and "
         "I'll let you know as soon as it's processed.",
         "manager",
     ),
     (
-        "medical_question",
-        "neutral",
-        "I take blood thinners. Is it safe to have the implant consultation?",
-        HandoffReason.CLINICAL_QUESTION,
-        "Patient on blood thinners asks whether implant treatment is safe for them.",
-        "Dr. Patel says the consultation itself is no problem. She'll go through your "
-        "medications with you there and check with your doctor before any surgery.",
-        "front_desk",
-    ),
-    (
-        "complaint",
-        "negative",
         "I wasn't happy with how my last visit went and would like to talk to the manager.",
-        HandoffReason.COMPLAINT,
-        "Patient was unhappy with the last visit and asks to speak with the manager.",
         "I'm sorry to hear that. I'd like to hear what happened and put it right. I'll call you "
         "this afternoon; let me know if another time suits you better.",
         "manager",
     ),
     (
-        "price_negotiation",
-        "neutral",
         "Can I get a discount if I pay cash up front for the whole treatment?",
-        HandoffReason.BILLING,
-        "Patient asks for a discount for paying the full treatment in cash up front.",
         "We don't discount treatment, but our in-house plan spreads it over up to six months "
         "with no interest. Happy to go through the numbers with you.",
         "manager",
     ),
 ]
-
-AI_LINK = (
-    "Great, {first}! Here's your personal link to pick a time for {procedure}: {link} "
-    "It shows our real-time openings."
-)
-AI_ANSWER = "{answer} Whenever you're ready, you can pick a time here: {link}"
-AI_HANDOFF = (
-    "Thanks for letting us know, {first}. I've passed your message to our team at {clinic}, and "
-    "a staff member will get back to you shortly."
-)
-AI_HANDOFF_URGENT = (
-    " If the swelling gets worse, or you have trouble breathing or swallowing, please call 911 "
-    "or go to the nearest emergency room."
-)
-AI_DECLINE = (
-    "Understood, {first}, and thanks for letting us know. If you ever need us, {clinic} is here "
-    "to help."
-)
-AI_OPT_OUT = {
-    "sms": "You're unsubscribed from {clinic} messages and won't receive any more. Reply START "
-    "to resubscribe.",
-    "whatsapp": "You're unsubscribed from {clinic} messages and won't receive any more. Reply "
-    "START to resubscribe.",
-    "email": "You've been unsubscribed from {clinic} emails. We won't contact you again unless "
-    "you ask us to.",
-}
-AI_BOOKED = "You're booked for {service} on {when} with {provider}. See you then! ({clinic})"
 STAFF_CONFIRM = (
     "Your appointment on {when} is confirmed. Please arrive 10 minutes early, and reply here if "
     "anything changes."
 )
-STAFF_HAND_BACK = "I've sorted that out for you. Our assistant can help you book whenever you like."
-STAFF_PHONE_BOOKED = "As discussed on the phone, you're booked for {service} on {when}."
 
 # --- Knowledge base ----------------------------------------------------------------------------
 

@@ -1,19 +1,22 @@
 import datetime as dt
 
 import pytest
-from django.test import Client
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
 
 from appointments.models import ProviderSchedule, Service
 from dentalai.choices import Role
 from dentalai.models import User
 
 PASSWORD = "correct horse battery staple"
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 is slow on purpose; tests check passwords, not the hasher's cost."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +90,43 @@ def bearer(user: User) -> dict:
 def api(manager) -> Client:
     """A test client whose requests carry the manager's token."""
     return Client(headers=bearer(manager))
+
+
+# --- The demo clinic ------------------------------------------------------------------------------
+
+# What the demo seed writes (the django-q tables and sessions stay out).
+DEMO_APPS = ("dentalai", "patients", "campaigns", "appointments", "agent", "messaging")
+
+
+@pytest.fixture(scope="session")
+def demo_fixture(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo clinic seeded once per session — it acts ~200 stories through the services,
+    tens of seconds — and kept as a fixture file; the database is left as it was."""
+    path = tmp_path_factory.mktemp("demo") / "demo.json"
+    fast = override_settings(PASSWORD_HASHERS=FAST_HASHERS)  # as fast_password_hashing
+    with django_db_blocker.unblock(), transaction.atomic(), fast:
+        call_command("seed_demo", "--no-progress", verbosity=0)
+        call_command("dumpdata", *DEMO_APPS, output=str(path), verbosity=0)
+        transaction.set_rollback(True)
+    return path
+
+
+@pytest.fixture
+def demo_clinic(db, demo_fixture):
+    """The seeded demo clinic in this test's database."""
+    call_command("loaddata", str(demo_fixture), verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def demo_clinic_for_module(django_db_blocker, demo_fixture):
+    """The seeded demo clinic for every test of a module, each test rolled back to it (the
+    tests take `db`); gone after the module."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("loaddata", str(demo_fixture), verbosity=0)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

@@ -160,8 +160,7 @@ def test_a_redelivered_message_is_recorded_once():
 # --- The doors stay the only ones ---------------------------------------------------------------
 
 DOOR = Path("messaging/conversation.py")
-# Writes a whole demo clinic's history in bulk until the demo drives the services (issue 12).
-ALLOWED = {DOOR, Path("demo/plan.py")}
+ALLOWED = {DOOR}
 
 
 def _creates_interactions(tree: ast.AST) -> list[int]:

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from agent import tasks
 from agent.services import daily_trigger_run
 from appointments.choices import AppointmentStatus
-from campaigns import triggers
+from appointments.models import Appointment
 from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction, MessageKind
 from campaigns.models import Campaign, Interaction
 from campaigns.services import campaign_create_recovery
@@ -25,8 +25,8 @@ from campaigns.triggers import due_campaigns_start
 from dentalai.choices import Channel
 from dentalai.models import JobRun
 from messaging.models import OutboxMessage
-from patients.choices import PatientType
 from tests.agent_fixtures import agent_environment, booking_links  # noqa: F401 - fixtures
+from tests.concurrency import after_query, statement
 from tests.scheduler_fixtures import (  # noqa: F401 - fixtures
     make_appointment,
     make_campaign,
@@ -347,24 +347,22 @@ def test_a_second_run_the_same_day_creates_nothing():
     assert Campaign.objects.count() == 3
 
 
-def test_a_run_that_loses_the_race_skips_the_refused_rows(monkeypatch):
+# A run has read its candidates once it has read their appointments, the last read of each page
+# before the page's campaigns are inserted: where a competing write is slipped in.
+candidates_read = statement("SELECT", Appointment)
+
+
+def test_a_run_that_loses_the_race_skips_the_refused_rows():
     """The second run read its candidates, then the first run (or the API) created their
     campaigns before the second inserted: the database refuses them, the loser moves on."""
     leads = [make_lead() for _ in range(3)]
     patients = [make_existing(TODAY) for _ in range(2)]
-    insert = triggers.campaigns_insert
-    raced = []
 
-    def competing_run_first(campaigns):
-        if not raced:
-            raced.append(None)
-            raced[0] = run()  # the other run, start to finish, between read and insert
-        return insert(campaigns)
+    # The other run, start to finish, between this one's read and its insert.
+    with after_query(candidates_read, run) as other:
+        loser = run()
 
-    monkeypatch.setattr(triggers, "campaigns_insert", competing_run_first)
-    loser = run()
-
-    assert raced[0].created == 5
+    assert other.result.created == 5
     # Its recovery page was read before the other run and refused; its recall page was read
     # after, and found nothing left to do.
     assert (loser.created, loser.refused) == (0, 3)
@@ -372,40 +370,33 @@ def test_a_run_that_loses_the_race_skips_the_refused_rows(monkeypatch):
         assert len(campaigns_of(patient)) == 1
 
 
-def test_a_refused_row_does_not_stop_the_rest_of_its_batch(monkeypatch):
+def test_a_refused_row_does_not_stop_the_rest_of_its_batch():
     leads = [make_lead() for _ in range(4)]
-    insert = triggers.campaigns_insert
 
-    def api_creates_one_meanwhile(campaigns):
-        make_campaign(leads[2])
-        return insert(campaigns)
+    # The API starts one of them meanwhile.
+    with after_query(candidates_read, lambda: make_campaign(leads[2])) as api:
+        result = run()
 
-    monkeypatch.setattr(triggers, "campaigns_insert", api_creates_one_meanwhile)
-    result = run()
-
+    assert api.fired
     assert (result.recovery_created, result.refused) == (3, 1)
     assert all(len(campaigns_of(lead)) == 1 for lead in leads)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_overlapping_runs_on_postgresql_create_each_campaign_once(monkeypatch):
+def test_two_overlapping_runs_on_postgresql_create_each_campaign_once():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers; the interleaving test above covers it")
     leads = [make_lead() for _ in range(20)]
     patients = [make_existing(TODAY) for _ in range(20)]
+    # On every page, both runs have read their candidates before either inserts.
     both_read = threading.Barrier(2, timeout=30)
-    insert = triggers.campaigns_insert
-
-    def insert_together(campaigns):
-        both_read.wait()  # both runs have read their candidates before either inserts
-        return insert(campaigns)
-
-    monkeypatch.setattr(triggers, "campaigns_insert", insert_together)
-    results, errors = [], []
+    results, waits, errors = [], [], []
 
     def worker():
         try:
-            results.append(run(batch_size=100))
+            with after_query(candidates_read, both_read.wait, once=False) as meeting:
+                results.append(run(batch_size=100))
+            waits.append(meeting.fired)
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
@@ -418,6 +409,7 @@ def test_two_overlapping_runs_on_postgresql_create_each_campaign_once(monkeypatc
         thread.join()
 
     assert errors == []
+    assert waits == [2, 2]  # a recovery page and a recall page each
     assert sum(r.created for r in results) == 40
     assert sum(r.refused for r in results) == 40
     assert all(len(campaigns_of(p)) == 1 for p in [*leads, *patients])
@@ -623,25 +615,3 @@ def test_the_command_prints_its_counts():
 def test_the_command_refuses_a_bad_date():
     with pytest.raises(CommandError, match="--date: '2025-13-01'"):
         call_command("run_daily_trigger", "--date", "2025-13-01")
-
-
-# --- The demo -----------------------------------------------------------------------------------
-
-
-def test_the_demo_gets_new_campaigns_and_first_messages_when_the_trigger_runs():
-    from demo.seed import demo_seed
-
-    demo_seed(now=NOW)
-    before = set(Campaign.objects.values_list("pk", flat=True))
-
-    result = daily_trigger_run(now=NOW)
-
-    new = Campaign.objects.exclude(pk__in=before)
-    assert result.recovery_created > 0 and result.recall_created > 0
-    assert new.count() == result.created
-    contacted = new.filter(interactions__outbox_messages__isnull=False).distinct().count()
-    assert contacted > 0 and result.sent >= contacted
-    assert {c.campaign_type for c in new} == {CampaignType.RECOVERY, CampaignType.RECALL}
-    assert not new.filter(patient__patient_type=PatientType.EXISTING, campaign_type="RECOVERY")
-    # Run again: nothing new.
-    assert daily_trigger_run(now=NOW).created == 0

@@ -59,9 +59,9 @@ def new_page(browser):
 
 
 @pytest.fixture
-def demo(transactional_db, live_server):
+def demo(transactional_db, live_server, demo_fixture):
     cache.clear()
-    call_command("seed_demo", "--no-progress", verbosity=0)
+    call_command("loaddata", str(demo_fixture), verbosity=0)
     yield live_server
     cache.clear()
 

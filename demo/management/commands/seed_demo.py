@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -21,7 +23,8 @@ class _ProgressStream:
 class Command(BaseCommand):
     help = (
         "Fill the database with a demo clinic (staff, patients, campaigns, conversations, "
-        "appointments, knowledge base). Safe to run again: it only adds what is missing."
+        "appointments, knowledge base), acted out through the product's own services over the "
+        "past months. Safe to run again: it only adds what is missing."
     )
 
     def add_arguments(self, parser):
@@ -31,7 +34,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         show_progress = options["verbosity"] > 0 and not options["no_progress"]
-        created = demo_seed(progress=show_progress, stream=_ProgressStream(self.stderr))
+        # The product logs each message and decision; for a few hundred made-up ones that is
+        # noise. Warnings and errors still show.
+        logging.disable(logging.INFO)
+        try:
+            created = demo_seed(progress=show_progress, stream=_ProgressStream(self.stderr))
+        finally:
+            logging.disable(logging.NOTSET)
         if options["verbosity"] == 0:
             return
         totals = demo_counts()
