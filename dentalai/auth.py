@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from ninja.security import HttpBearer
 
 from dentalai.errors import ApplicationError
@@ -17,7 +18,9 @@ from dentalai.models import User
 logger = logging.getLogger(__name__)
 
 ALGORITHM = "HS256"  # pinned on decode: a token signed otherwise (or "none") is refused
-REQUIRED_CLAIMS = ["sub", "iat", "exp"]
+# "pwd" binds a token to the password it was issued under (Django's session auth hash: an
+# HMAC of the stored hash), so a password change, or a reset, ends every token issued before it.
+REQUIRED_CLAIMS = ["sub", "iat", "exp", "pwd"]
 LOGIN_FAILED = "Incorrect email or password."
 
 
@@ -31,12 +34,14 @@ def token_issue(user: User) -> str:
         "sub": str(user.pk),
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=settings.JWT_LIFETIME_MINUTES)).timestamp()),
+        "pwd": user.get_session_auth_hash(),
     }
     return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)
 
 
 def token_user(token: str) -> User | None:
-    """The active user a valid, unexpired token names; None for anything else."""
+    """The active user a valid, unexpired token names, issued under their current password;
+    None for anything else."""
     try:
         claims = jwt.decode(
             token,
@@ -46,7 +51,10 @@ def token_user(token: str) -> User | None:
         )
     except jwt.InvalidTokenError:
         return None
-    return User.objects.filter(pk=str(claims["sub"]), is_active=True).first()
+    user = User.objects.filter(pk=str(claims["sub"]), is_active=True).first()
+    if user is None or not constant_time_compare(str(claims["pwd"]), user.get_session_auth_hash()):
+        return None
+    return user
 
 
 def staff_login(request: HttpRequest, *, email: str, password: str) -> str:
@@ -67,7 +75,8 @@ class JWTAuth(HttpBearer):
     openapi_bearerFormat = "JWT"
     openapi_description = (
         "A token from `POST /auth/login`, sent as `Authorization: Bearer <token>`. It expires "
-        "after JWT_LIFETIME_MINUTES (15 by default); log in again for a new one."
+        "after JWT_LIFETIME_MINUTES (15 by default), and at once when the account is deactivated or "
+        "its password changes; log in again for a new one."
     )
 
     def __call__(self, request: HttpRequest) -> User | None:

@@ -83,7 +83,8 @@ def test_it_issues_an_hs256_token_with_sub_iat_exp_for_15_minutes(client, manage
 
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
     claims = jwt.decode(token, settings.JWT_SIGNING_KEY, algorithms=["HS256"])
-    assert set(claims) == {"sub", "iat", "exp"}
+    assert set(claims) == {"sub", "iat", "exp", "pwd"}
+    assert PASSWORD not in str(claims) and manager.password not in str(claims)
     assert claims["sub"] == manager.pk
     assert claims["exp"] - claims["iat"] == 15 * 60
 
@@ -311,6 +312,29 @@ def test_it_refuses_a_token_once_its_account_is_deactivated(client, manager):
     manager.save()
 
     assert client.get(ME, headers=headers).status_code == 401
+
+
+def test_it_refuses_a_token_once_its_password_changes(client, manager):
+    token = login(client, manager.email).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(ME, headers=headers).status_code == 200
+
+    manager.set_password("a new password, after a leak")
+    manager.save()
+
+    response = client.get(ME, headers=headers)
+    assert response.status_code == 401
+    assert response.json() == UNAUTHENTICATED
+    fresh = login(client, manager.email, "a new password, after a leak").json()["access_token"]
+    assert client.get(ME, headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+def test_it_refuses_a_token_without_the_password_claim(client, manager, settings):
+    now = int(timezone.now().timestamp())
+    claims = {"sub": manager.pk, "iat": now, "exp": now + 600}
+    token = jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm="HS256")
+
+    assert client.get(ME, headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 def hs256_header_with_alg(alg: str, manager) -> str:
