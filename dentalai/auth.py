@@ -75,8 +75,8 @@ class JWTAuth(HttpBearer):
     openapi_bearerFormat = "JWT"
     openapi_description = (
         "A token from `POST /auth/login`, sent as `Authorization: Bearer <token>`. It expires "
-        "after JWT_LIFETIME_MINUTES (15 by default), and at once when the account is deactivated or "
-        "its password changes; log in again for a new one."
+        "after JWT_LIFETIME_MINUTES (15 by default), and at once when the account is "
+        "deactivated or its password changes; log in again for a new one."
     )
 
     def __call__(self, request: HttpRequest) -> User | None:

@@ -1,4 +1,8 @@
-"""The unsubscribe page behind the link in every email: no login, one visit (CAN-SPAM)."""
+"""The unsubscribe page behind the link in every email: no login, one click (CAN-SPAM).
+
+Opening the link (GET) only asks: mail scanners and link previews follow every link, and must
+not unsubscribe anyone. The page's button and a mail client's one-click unsubscribe (RFC 8058,
+`List-Unsubscribe-Post`) POST to the same address, and that opts the patient out."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,8 +15,8 @@ from patients.models import Patient
 from patients.optout import patient_opt_out
 
 
-# POST is the one-click unsubscribe of RFC 8058 (List-Unsubscribe-Post), sent by mail clients
-# without a CSRF token; it does exactly what the GET does.
+# Mail clients POST the one-click unsubscribe without a CSRF token; the signed token in the
+# address is the credential, and the worst a forged POST can do is what the link itself does.
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -20,11 +24,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     patient_id = unsubscribe_token_patient_id(token)
     patient = Patient.objects.filter(pk=patient_id).first() if patient_id else None
     if patient is None:
-        response = render(request, "messaging/unsubscribe.html", {"valid": False}, status=404)
+        response = render(request, "messaging/unsubscribe.html", {"state": "invalid"}, status=404)
     else:
-        if request.method != "HEAD":
+        if request.method == "POST":
             patient_opt_out(patient=patient)
-        response = render(request, "messaging/unsubscribe.html", {"valid": True})
+        state = "done" if patient.is_opted_out else "confirm"
+        response = render(request, "messaging/unsubscribe.html", {"state": state})
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     return response

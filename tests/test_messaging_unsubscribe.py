@@ -1,5 +1,5 @@
-"""The unsubscribe link of every email: signed, long-lived, no login; it opts the patient out of
-every campaign and the page says so."""
+"""The unsubscribe link of every email: signed, long-lived, no login. Opening it asks; the
+page's button or a mail client's one-click POST opts the patient out of every campaign."""
 
 import datetime as dt
 
@@ -32,7 +32,21 @@ def path_of(url: str) -> str:
     return url.removeprefix("https://clinic.example.com")
 
 
-def test_the_link_unsubscribes_without_login_and_says_so(client):
+def test_opening_the_link_asks_and_changes_nothing(client):
+    # A mail scanner or a link preview opens every link it sees.
+    patient = make_patient()
+
+    response = client.get(path_of(unsubscribe_url(patient)))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Unsubscribe from Bright Smile Dental?" in page
+    assert '<form method="post">' in page and ">Unsubscribe</button>" in page
+    patient.refresh_from_db()
+    assert not patient.is_opted_out
+
+
+def test_the_button_unsubscribes_without_login_and_says_so(client):
     campaign = make_campaign()
     pending = Interaction.objects.create(
         campaign=campaign,
@@ -42,11 +56,11 @@ def test_the_link_unsubscribes_without_login_and_says_so(client):
         delivery_status=DeliveryStatus.QUEUED,
     )
 
-    response = client.get(path_of(unsubscribe_url(campaign.patient)))
+    response = client.post(path_of(unsubscribe_url(campaign.patient)))
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "unsubscribed" in page
+    assert "You're unsubscribed" in page
     assert "Bright Smile Dental" in page
     assert "Maria" not in page and "maria@example.com" not in page  # no patient data
     assert response["X-Robots-Tag"] == "noindex"
@@ -61,7 +75,7 @@ def test_the_link_unsubscribes_without_login_and_says_so(client):
 
 def test_nothing_is_sent_after_unsubscribing(client):
     campaign = make_campaign()
-    client.get(path_of(unsubscribe_url(campaign.patient)))
+    client.post(path_of(unsubscribe_url(campaign.patient)))
     message = Interaction.objects.create(
         campaign=campaign,
         direction=Direction.OUTGOING,
@@ -80,15 +94,24 @@ def test_a_second_visit_still_says_unsubscribed(client):
     patient = make_patient()
     url = path_of(unsubscribe_url(patient))
 
-    assert client.get(url).status_code == 200
-    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 200
+    again = client.get(url)
+    assert again.status_code == 200
+    assert "You're unsubscribed" in again.content.decode()
+    assert "<form" not in again.content.decode()
+    assert client.post(url).status_code == 200
 
 
 def test_one_click_unsubscribe_posts_without_a_csrf_token():
     patient = make_patient()
     client = Client(enforce_csrf_checks=True)
 
-    response = client.post(path_of(unsubscribe_url(patient)), {"List-Unsubscribe": "One-Click"})
+    # RFC 8058: the body a mail client sends.
+    response = client.post(
+        path_of(unsubscribe_url(patient)),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
 
     assert response.status_code == 200
     patient.refresh_from_db()
@@ -108,7 +131,7 @@ def test_a_head_request_of_a_link_scanner_changes_nothing(client):
 def test_a_forged_or_damaged_link_changes_nothing(client, token):
     patient = make_patient()
 
-    response = client.get(f"/unsubscribe/{token}/")
+    response = client.post(f"/unsubscribe/{token}/")
 
     assert response.status_code == 404
     assert "not valid" in response.content.decode()
