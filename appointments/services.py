@@ -33,7 +33,7 @@ from dentalai.audit import audit_record
 from dentalai.clinic_time import clinic_today, clinic_zone, local_day_bounds
 from dentalai.database import atomic
 from dentalai.errors import ApplicationError, Conflict, NotFound
-from dentalai.models import User, is_object_id
+from dentalai.models import User, is_object_id, new_object_id
 from patients.choices import PatientType
 from patients.models import Patient
 from patients.services import patient_find, patient_get_or_create
@@ -48,6 +48,11 @@ PATIENT_NOT_FOUND = (
     "No patient matches this email or phone number. Please contact the clinic to book."
 )
 CHANGED_MEANWHILE = "The appointment changed while this request was handled; reload it and retry."
+PATIENT_BUSY = "The patient already has a visit at that time."
+LINK_USED = (
+    "This link has already booked a visit: {when}. To change it, reply to our last message or "
+    "call the clinic."
+)
 OFF_GRID = "Appointments start on a quarter hour (:00, :15, :30 or :45)."
 IN_THE_PAST = "That time has already passed."
 MIN_MINUTES, MAX_MINUTES = 5, 480
@@ -176,6 +181,50 @@ def _identical(patient: Patient, service: Service, start: dt.datetime) -> Appoin
     )
 
 
+def patient_busy(patient: Patient, start: dt.datetime, minutes: int) -> Appointment | None:
+    """The patient's booked visit (any provider) overlapping [start, start + minutes)."""
+    end = start + dt.timedelta(minutes=minutes)
+    for other in Appointment.objects.filter(
+        patient=patient,
+        status=AppointmentStatus.BOOKED,
+        appointment_date__lt=end,
+        appointment_date__gt=start - MAX_DURATION,
+    ):
+        if other.ends_at > start:
+            return other
+    return None
+
+
+def link_booked_visit(campaign_id: str, *, now: dt.datetime | None = None) -> Appointment | None:
+    """The upcoming visit a booking link's campaign already has: a link books one visit."""
+    return (
+        Appointment.objects.filter(
+            campaign_id=campaign_id,
+            status=AppointmentStatus.BOOKED,
+            appointment_date__gte=now or timezone.now(),
+        )
+        .select_related("service", "provider")
+        .order_by("appointment_date")
+        .first()
+    )
+
+
+def _local_when(start: dt.datetime) -> str:
+    local = start.astimezone(clinic_zone())
+    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
+
+
+def _insert_first_free(candidate: Appointment, provider_ids: list[str]) -> Appointment | None:
+    """The candidate stored with the first of the providers whose time the database lets it
+    hold; None when every one was taken meanwhile."""
+    for provider_id in provider_ids:
+        candidate.provider_id = provider_id
+        if _insert_holding_slots(candidate):
+            return candidate
+        candidate.pk = new_object_id()  # a fresh row for the next try
+    return None
+
+
 def appointment_book(
     *,
     service: Service,
@@ -207,36 +256,38 @@ def appointment_book(
             raise BookingLinkError(LINK_INVALID)
     else:
         patient = patient_find(email=email, phone=phone)
-        if patient is None:
-            raise NotFound(PATIENT_NOT_FOUND)
 
     # The calendar is read before looking for an earlier identical booking: a retry that finds
     # the time taken by its twin then also finds the twin.
     offered = day_offered(service, day=clinic_today(start), now=now)
-    existing = _identical(patient, service, start)
+    existing = _identical(patient, service, start) if patient else None
     if existing is not None:
         return BookingResult(existing, created=False)
+    # The time is judged before the contact, so a refusal says nothing about who is a patient.
+    if not offered.get(start):
+        raise Conflict(SLOT_TAKEN)
+    if patient is None:
+        raise NotFound(PATIENT_NOT_FOUND)
+    if campaign_id and (booked := link_booked_visit(campaign_id, now=now)):
+        raise Conflict(LINK_USED.format(when=_local_when(booked.appointment_date)))
+    if patient_busy(patient, start, service.duration_minutes):
+        raise Conflict(PATIENT_BUSY)
 
-    appointment = None
-    for provider_id in offered.get(start, []):
-        candidate = Appointment(
-            patient=patient,
-            campaign_id=campaign_id,
-            provider_id=provider_id,
-            service=service,
-            appointment_date=start,
-            duration_minutes=service.duration_minutes,
-            status=AppointmentStatus.BOOKED,
-            created_from=CreatedFrom.AI_AGENT_FORM,
-            created_at=now,
-        )
-        if _insert_holding_slots(candidate):
-            appointment = candidate
-            break
+    candidate = Appointment(
+        patient=patient,
+        campaign_id=campaign_id,
+        service=service,
+        appointment_date=start,
+        duration_minutes=service.duration_minutes,
+        status=AppointmentStatus.BOOKED,
+        created_from=CreatedFrom.AI_AGENT_FORM,
+        created_at=now,
+    )
+    appointment = _insert_first_free(candidate, offered[start])
+    if appointment is None:
         existing = _identical(patient, service, start)
         if existing is not None:
             return BookingResult(existing, created=False)
-    if appointment is None:
         raise Conflict(SLOT_TAKEN)
 
     appointment_booked.send(sender=Appointment, appointment=appointment, submitted_at=now)
@@ -301,18 +352,17 @@ def appointment_create_manual(
     elif not free:
         raise Conflict(NO_PROVIDER_FREE)
 
-    patient, created = patient_get_or_create(
-        name=name,
-        email=email,
-        phone=phone,
-        patient_type=PatientType.EXISTING,
-        preferred_channels=[preferred_channel] if preferred_channel else [],
-    )
-    appointment = None
-    for candidate_id in free:
+    with atomic():
+        patient, created = patient_get_or_create(
+            name=name,
+            email=email,
+            phone=phone,
+            patient_type=PatientType.EXISTING,
+            preferred_channels=[preferred_channel] if preferred_channel else [],
+        )
+        clash = None if created else patient_busy(patient, start, minutes)
         candidate = Appointment(
             patient=patient,
-            provider_id=candidate_id,
             service=service,
             appointment_date=start,
             duration_minutes=minutes,
@@ -321,11 +371,15 @@ def appointment_create_manual(
             created_from=CreatedFrom.MANUAL_ADMIN,
             created_at=now,
         )
-        if _insert_holding_slots(candidate):
-            appointment = candidate
-            break
-    if appointment is None:
-        raise Conflict(SLOT_TAKEN)
+        appointment = None if clash else _insert_first_free(candidate, free)
+        if appointment is None:
+            if created:
+                # A refused booking leaves no patient behind (the transaction undoes it where
+                # there is one; on MongoDB without a replica set this does).
+                Patient.objects.filter(pk=patient.pk).delete()
+            if clash:
+                raise Conflict(f"{PATIENT_BUSY} ({_local_when(clash.appointment_date)})")
+            raise Conflict(SLOT_TAKEN)
 
     appointment_booked.send(sender=Appointment, appointment=appointment, submitted_at=None)
     audit_record(

@@ -21,12 +21,13 @@ from django.utils.http import urlencode
 from appointments.api import THROTTLED, BookingRateThrottle
 from appointments.availability import day_offered, month_availability
 from appointments.booking_links import BookingLinkError, booking_token_campaign_id
-from appointments.models import Service
+from appointments.models import Appointment, Service
 from appointments.services import (
     SERVICE_NOT_FOUND,
     SLOT_TAKEN,
     appointment_book,
     appointment_get,
+    link_booked_visit,
 )
 from booking.forms import ContactForm
 from campaigns.models import Campaign
@@ -47,6 +48,7 @@ class Link:
     token: str = ""
     first_name: str = ""
     problem: str = ""
+    booked: Appointment | None = None  # a link books one visit; afterwards it shows that one
 
 
 def _link(request) -> Link:
@@ -60,7 +62,27 @@ def _link(request) -> Link:
     campaign = Campaign.objects.select_related("patient").filter(pk=campaign_id).first()
     if campaign is None:
         return Link(problem="This booking link is not valid any more.")
-    return Link(token=token, first_name=campaign.patient.first_name)
+    return Link(
+        token=token,
+        first_name=campaign.patient.first_name,
+        booked=link_booked_visit(campaign.pk),
+    )
+
+
+def _booked_page(request, link: Link):
+    """What a used link opens, whichever step it points at: the visit it booked."""
+    return render(
+        request,
+        "booking/confirmed.html",
+        _context(
+            request,
+            link,
+            step=5,
+            appointment=link.booked,
+            start_at=link.booked.appointment_date.astimezone(clinic_zone()),
+            already=True,
+        ),
+    )
 
 
 def _with_token(url: str, link: Link, **params) -> str:
@@ -94,6 +116,8 @@ def _context(request, link: Link, **extra) -> dict:
 
 def start(request):
     link = _link(request)
+    if link.booked:
+        return _booked_page(request, link)
     services = Service.objects.order_by("name")
     return render(
         request,
@@ -179,6 +203,8 @@ def _calendar(request, service: Service, link: Link, day: dt.date | None) -> dic
 def month(request, service: str):
     svc = _service(service)
     link = _link(request)
+    if link.booked:
+        return _booked_page(request, link)
     context = _context(request, link, step=2, **_calendar(request, svc, link, None))
     if request.htmx:
         return render(request, "booking/_calendar.html", context)
@@ -224,6 +250,8 @@ def day(request, service: str, day: str):
     svc = _service(service)
     the_day = _parse_day(day)
     link = _link(request)
+    if link.booked:
+        return _booked_page(request, link)
     context = _day_context(request, svc, the_day, link)
     if request.htmx:
         return render(request, "booking/_calendar.html", context)
@@ -242,6 +270,8 @@ def details(request, service: str, day: str, time: str):
     the_day = _parse_day(day)
     start_at = _start_of(the_day, time)
     link = _link(request)
+    if link.booked:
+        return _booked_page(request, link)
     form = ContactForm(request.POST or None) if not link.token else None
     context = _context(
         request,

@@ -76,10 +76,18 @@ def test_agent_train_regenerates_the_committed_weights(tmp_path):
     with np.load(MODEL_PATH) as committed, np.load(target) as fresh:
         assert sorted(committed.files) == sorted(fresh.files)
         for name in committed.files:
-            if committed[name].dtype.kind == "f":
-                np.testing.assert_allclose(fresh[name], committed[name], atol=1e-4, err_msg=name)
+            old, new = committed[name], fresh[name]
+            if old.dtype.kind != "f":
+                assert (new == old).all(), name
+            elif old.ndim == 0:  # thresholds and temperatures: chosen, not fitted
+                assert new == old, name
             else:
-                assert (fresh[name] == committed[name]).all(), name
+                # Fitted weights: the same up to float noise. The sentence vectors differ in
+                # the last bits from one CPU to another (SIMD paths), which moves the weights
+                # by up to ~1e-3 of their norm; a change of training moves them by far more,
+                # and a change of corpus changes corpus_hash.
+                drift = np.linalg.norm(new - old) / np.linalg.norm(old)
+                assert drift < 1e-2, f"{name}: moved by {drift:.1e} of its norm"
 
 
 def test_the_brain_reads_words_as_the_training_library_does():

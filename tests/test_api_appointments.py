@@ -685,3 +685,19 @@ def test_the_django_admin_is_refused_by_the_database_when_the_time_was_just_take
     ]
     assert list(Appointment.objects.values_list("pk", flat=True)) == [taken.pk]
     assert len(slots(taken)) == 4
+
+
+def test_staff_cannot_book_a_patient_twice_at_the_same_time(api, manager, clinic, paula):
+    book(manager, clinic, paula, "2025-09-05 11:00", provider_id=clinic["dentist"].pk)
+
+    response = api.post(
+        LIST,
+        create_body(email=paula.email, appointment_date="2025-09-05T15:30:00Z"),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "The patient already has a visit at that time. (Friday, September 5 at 11:00 AM)"
+    }
+    assert Appointment.objects.count() == 1

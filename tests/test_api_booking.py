@@ -427,3 +427,55 @@ def test_a_service_named_twice_must_be_one_service(client, clinic, maria, campai
     assert response.status_code == 400
     assert response.json() == {"detail": "service_id and service_name name different services."}
     assert Service.objects.count() == 2
+
+
+# --- One visit per link, one visit at a time, nothing told about who is a patient ---------------
+
+
+def test_a_link_books_one_visit(client, clinic, maria, campaign):
+    token = booking_token_make(campaign)
+    assert book(client, token=token).status_code == 201
+
+    second = book(client, token=token, appointment_date="2025-08-21T14:00:00Z")
+
+    assert second.status_code == 409
+    assert second.json() == {
+        "detail": "This link has already booked a visit: Wednesday, August 20 at 10:00 AM. "
+        "To change it, reply to our last message or call the clinic."
+    }
+    assert Appointment.objects.count() == 1
+
+
+def test_a_link_books_again_once_its_visit_is_cancelled(client, clinic, maria, campaign):
+    token = booking_token_make(campaign)
+    assert book(client, token=token).status_code == 201
+    Appointment.objects.update(status=AppointmentStatus.CANCELLED)
+    AppointmentSlot.objects.all().delete()
+
+    again = book(client, token=token, appointment_date="2025-08-21T14:00:00Z")
+
+    assert again.status_code == 201
+    assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 1
+
+
+def test_a_patient_cannot_hold_two_visits_at_once(client, clinic, maria, campaign):
+    assert book(client).status_code == 201  # whitening 10:00-11:30 with the dentist
+
+    # The hygienist is free for a cleaning at 10:30, but Maria is in the dentist's chair.
+    overlapping = book(client, service_name="Cleaning", appointment_date="2025-08-20T14:30:00Z")
+    after = book(client, service_name="Cleaning", appointment_date="2025-08-20T15:30:00Z")
+
+    assert overlapping.status_code == 409
+    assert overlapping.json() == {"detail": "The patient already has a visit at that time."}
+    assert after.status_code == 201
+
+
+def test_a_taken_time_is_refused_alike_for_patients_and_strangers(client, clinic, maria):
+    other = Patient.objects.create(name="Omar Other", email="omar@example.com")
+    assert book(client, email=other.email, phone=None).status_code == 201
+
+    known = book(client)
+    unknown = book(client, email="nobody@example.com", phone="+12125550199")
+
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+    assert unknown.json() == {"detail": SLOT_TAKEN}

@@ -165,6 +165,25 @@ def test_booking_from_a_link_asks_for_nothing_and_books_that_campaign(client, cl
     assert "maria@example.com" not in confirmed.text
 
 
+def test_a_link_that_has_booked_shows_its_visit_at_every_step(client, clinic, maria):
+    token = booking_token_make(maria)
+    client.post(f"/book/cleaning/{DAY}/10:00/", {"t": token})
+
+    for url in (
+        "/book/",
+        "/book/cleaning/",
+        f"/book/cleaning/{DAY}/",
+        f"/book/cleaning/{DAY}/11:00/",
+    ):
+        page = client.get(url, {"t": token})
+        assert page.status_code == 200
+        assert "You're booked, Maria!" in page.text
+        assert "Monday, January 6, 2031 at 10:00 AM" in page.text
+        assert "books one visit only" in page.text
+    client.post(f"/book/cleaning/{DAY}/11:00/", {"t": token})
+    assert Appointment.objects.count() == 1
+
+
 def test_booking_without_a_link_finds_the_patient_by_phone(client, clinic, maria):
     response = client.post(
         f"/book/cleaning/{DAY}/11:00/",

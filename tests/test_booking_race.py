@@ -15,6 +15,7 @@ from django.db import connection
 
 from appointments.models import Appointment, AppointmentSlot
 from patients.models import Patient
+from tests.conftest import bearer
 
 REQUESTS = 30
 
@@ -28,11 +29,11 @@ def next_weekday_ten_oclock(zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(10), tzinfo=zone)
 
 
-def post(url: str, payload: dict) -> int:
+def post(url: str, payload: dict, headers: dict | None = None) -> int:
     request = urllib.request.Request(  # noqa: S310 (the test's own live server, http://)
         url,
         data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(headers or {})},
         method="POST",
     )
     try:
@@ -44,16 +45,31 @@ def post(url: str, payload: dict) -> int:
         return -1  # shows in the assertion on the statuses, with the others
 
 
-@pytest.mark.django_db(transaction=True)
-def test_thirty_people_booking_the_same_time_at_once_get_one_appointment(
-    live_server, clinic, settings
-):
+def needs_postgresql() -> None:
     if connection.vendor != "postgresql":
         pytest.skip(
             "Needs concurrent writers on separate connections: run with "
             "DATABASE_URL=postgres://… (CI does). SQLite serialises writers and the test "
             f"database here is {connection.vendor}."
         )
+
+
+def all_at_once(attempt, items) -> list[int]:
+    barrier = threading.Barrier(len(items))
+
+    def together(item):
+        barrier.wait(timeout=30)  # release them all together
+        return attempt(item)
+
+    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+        return list(pool.map(together, items))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thirty_people_booking_the_same_time_at_once_get_one_appointment(
+    live_server, clinic, settings
+):
+    needs_postgresql()
     settings.BOOKING_RATE_PER_IP = "1000/m"  # every request comes from 127.0.0.1
     settings.BOOKING_MIN_LEAD_MINUTES = 120
     settings.BOOKING_SLOT_STEP_MINUTES = 30
@@ -69,7 +85,6 @@ def test_thirty_people_booking_the_same_time_at_once_get_one_appointment(
     # Django's test server listens with a backlog of 10: connections beyond it while the rest
     # are served get reset. Let all thirty queue (a listening socket takes a new backlog).
     live_server.thread.httpd.socket.listen(REQUESTS * 2)
-    barrier = threading.Barrier(REQUESTS)
 
     def attempt(patient: Patient) -> int:
         payload = {
@@ -78,11 +93,9 @@ def test_thirty_people_booking_the_same_time_at_once_get_one_appointment(
             "appointment_date": start.isoformat(),
             "service_id": "teeth_whitening",
         }
-        barrier.wait(timeout=30)  # release them all together
         return post(url, payload)
 
-    with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
-        statuses = list(pool.map(attempt, patients))
+    statuses = all_at_once(attempt, patients)
 
     assert sorted(statuses) == [201] + [409] * (REQUESTS - 1)
     appointment = Appointment.objects.get()
@@ -90,4 +103,33 @@ def test_thirty_people_booking_the_same_time_at_once_get_one_appointment(
     assert appointment.appointment_date == start
     assert AppointmentSlot.objects.count() == 6
     assert set(AppointmentSlot.objects.values_list("appointment_id", flat=True)) == {appointment.pk}
+    cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_callers_booked_into_one_time_at_once_leave_one_patient(
+    live_server, clinic, manager, settings
+):
+    """Staff at several desks book new callers into the same time: one visit, and the callers
+    who did not get it are not left behind as patients."""
+    needs_postgresql()
+    start = next_weekday_ten_oclock(ZoneInfo(settings.CLINIC_TIME_ZONE))
+    url = f"{live_server.url}/api/v1/admin/appointments"
+    headers = bearer(manager)
+    live_server.thread.httpd.socket.listen(REQUESTS * 2)
+
+    def attempt(n: int) -> int:
+        payload = {
+            "name": f"Caller {n}",
+            "email": f"caller{n}@example.com",
+            "appointment_date": start.isoformat(),
+            "service_id": "teeth_whitening",
+        }
+        return post(url, payload, headers)
+
+    statuses = all_at_once(attempt, list(range(20)))
+
+    assert sorted(statuses) == [201] + [409] * 19
+    (appointment,) = Appointment.objects.all()
+    assert list(Patient.objects.all()) == [appointment.patient]
     cache.clear()
