@@ -5,26 +5,18 @@ import datetime as dt
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, StringConstraints, field_validator, model_validator
+from pydantic import StringConstraints, field_validator, model_validator
 
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment
 from dentalai.choices import Channel
-from dentalai.schemas import Text
+from dentalai.schemas import Day, Moment, Text
 from patients.contact import email_input, phone_input
 
 Name = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
 Id = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 ServiceName = Annotated[Text, StringConstraints(min_length=1, max_length=120)]
 
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("Give the time zone: Z for UTC, or an offset such as -04:00.")
-    return value
-
-
-AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
 
 EXAMPLE_ID = "68f100000000000000000001"
 
@@ -74,7 +66,7 @@ AVAILABILITY_EXAMPLE = {"2025-08-20": ["09:00", "10:00", "14:00"], "2025-08-21":
 
 class BookingIn(_Contact, _NamesService):
     name: Name
-    appointment_date: AwareDatetime = Field(
+    appointment_date: Moment = Field(
         ..., description="The start, ISO 8601 with Z or an offset; one of the offered times."
     )
     token: Annotated[Text, StringConstraints(max_length=1000)] | None = Field(
@@ -119,10 +111,10 @@ class BookingOut(Schema):
 
 
 class AppointmentListIn(Schema):
-    start_date: dt.date | None = Field(
+    start_date: Day | None = Field(
         None, description="First clinic-local day, included.", examples=["2025-08-01"]
     )
-    end_date: dt.date | None = Field(
+    end_date: Day | None = Field(
         None, description="Last clinic-local day, included.", examples=["2025-08-31"]
     )
     provider_id: Id | None = None
@@ -136,7 +128,7 @@ class AppointmentListIn(Schema):
 
 
 class AppointmentIn(_Contact, _NamesService):
-    appointment_date: AwareDatetime = Field(
+    appointment_date: Moment = Field(
         ..., description="The start, ISO 8601 with Z or an offset, on a quarter hour."
     )
     duration_minutes: int | None = Field(
@@ -171,7 +163,7 @@ class AppointmentIn(_Contact, _NamesService):
 
 
 class AppointmentCompleteIn(Schema):
-    next_follow_up_date: dt.date | None = Field(
+    next_follow_up_date: Day | None = Field(
         None, description="When the patient is due back: a recall campaign starts that day."
     )
 

@@ -31,7 +31,7 @@ from appointments.services import (
 )
 from booking.forms import ContactForm
 from campaigns.models import Campaign
-from dentalai.clinic_time import clinic_today, clinic_zone
+from dentalai.clinic_time import clinic_today, clinic_zone, computable
 from dentalai.errors import ApplicationError, Conflict, NotFound
 
 SESSION_KEY = "booking_confirmed"
@@ -100,9 +100,12 @@ def _service(slug: str) -> Service:
 
 def _parse_day(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError as exc:
         raise Http404("No such day.") from exc
+    if not computable(day):
+        raise Http404("No such day.")
+    return day
 
 
 def _context(request, link: Link, **extra) -> dict:

@@ -13,7 +13,7 @@ from appointments.models import Service
 from campaigns.choices import CampaignStatus, CampaignType
 from dentalai.audit import audit_record
 from dentalai.choices import Channel
-from dentalai.clinic_time import clinic_zone
+from dentalai.clinic_time import OUT_OF_RANGE, clinic_zone, computable
 from dentalai.models import User
 from patients.choices import PatientType
 from patients.contact import normalize_email, normalize_phone
@@ -109,11 +109,20 @@ class OutboxFilterForm(NoColon, forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=100000)
 
 
+class CalendarDateField(forms.DateField):
+    """A date the calendar can compute with (dentalai.clinic_time.computable)."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not computable(value):
+            raise ValidationError(OUT_OF_RANGE)
+
+
 class CalendarForm(NoColon, forms.Form):
     VIEWS = [("day", "Day"), ("week", "Week")]
 
     view = forms.ChoiceField(choices=VIEWS, required=False)
-    date = forms.DateField(required=False)
+    date = CalendarDateField(required=False)
     provider = forms.ChoiceField(required=False)
 
     def __init__(self, *args, providers: list[User], **kwargs):
@@ -136,7 +145,7 @@ class AppointmentCreateForm(NoColon, forms.Form):
 
     service = forms.ModelChoiceField(queryset=Service.objects.order_by("name"), empty_label=None)
     provider = forms.ChoiceField(required=False, label="Provider")
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = CalendarDateField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.ChoiceField(label="Time (clinic time)", choices=_quarter_hours())
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)",
@@ -198,7 +207,7 @@ class AppointmentCreateForm(NoColon, forms.Form):
 
 
 class CompleteForm(NoColon, forms.Form):
-    next_follow_up_date = forms.DateField(
+    next_follow_up_date = CalendarDateField(
         label="Next follow-up date",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

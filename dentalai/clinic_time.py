@@ -37,3 +37,14 @@ def local_day_bounds(day: dt.date, zone: ZoneInfo | None = None) -> tuple[dt.dat
     """[start, end) of a clinic-local calendar day, in UTC (23 or 25 hours on a DST change)."""
     next_day = day + dt.timedelta(days=1)
     return local_datetime(day, dt.time(0), zone), local_datetime(next_day, dt.time(0), zone)
+
+
+# The days the calendar computes with. A request's date outside them is its error (a 4xx):
+# datetime ends with year 9999, and a day's bounds or a week around it would overflow there.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+OUT_OF_RANGE = f"Dates must lie between {FIRST_DAY.year} and {LAST_DAY.year}."
+
+
+def computable(day: dt.date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY

@@ -1,16 +1,21 @@
 """Schemas shared by every router: the one error shape (SPEC §4), and staff auth's."""
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, StringConstraints, field_validator
 
+from dentalai.clinic_time import OUT_OF_RANGE, computable
+from dentalai.untrusted import has_control
+
 
 def storable(value: str) -> str:
-    """Text a database can store. JSON may carry NUL and lone surrogates: PostgreSQL refuses the
-    first and UTF-8 the second, so they are a field error (422) rather than a 500 later."""
-    if "\x00" in value:
-        raise ValueError("Null characters are not allowed.")
+    """Text a database can store. JSON may carry NUL, other control characters and lone
+    surrogates: PostgreSQL refuses NUL and UTF-8 lone surrogates, so they are a field error (422)
+    rather than a 500 later (dentalai.untrusted)."""
+    if has_control(value):
+        raise ValueError("Control characters (such as NUL) are not allowed.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -20,6 +25,24 @@ def storable(value: str) -> str:
 
 # Text from a request: trimmed, and storable in every database.
 Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(storable)]
+
+
+def _computable_day(value: dt.date) -> dt.date:
+    if not computable(value):
+        raise ValueError(OUT_OF_RANGE)
+    return value
+
+
+def _aware_computable(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("Give the time zone: Z for UTC, or an offset such as -04:00.")
+    _computable_day(value.date())
+    return value
+
+
+# A date or an aware instant from a request, within the days the calendar computes with.
+Day = Annotated[dt.date, AfterValidator(_computable_day)]
+Moment = Annotated[dt.datetime, AfterValidator(_aware_computable)]
 
 
 class ErrorOut(Schema):

@@ -117,6 +117,8 @@ MIDDLEWARE = [
     # First: answers Pub/Sub's Gmail pushes before the rest of the stack (see it).
     "messaging.middleware.GmailPushShortcutMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request into the database (dentalai.untrusted).
+    "dentalai.middleware.RefuseControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -14,6 +14,7 @@ from typing import cast
 from mailparser_reply import EmailReplyParser
 
 from dentalai.choices import Channel
+from dentalai.untrusted import without_control
 
 # Longest patient text kept: a reply longer than this is cut (the rest is usually quoted mail).
 TEXT_LIMIT = 10_000
@@ -29,6 +30,11 @@ class InboundMessage:
     external_id: str  # the provider's message id: de-duplication
     sender: str = ""  # email address or E.164, for matching an unknown thread to a patient
     opt_out_type: str = ""  # Twilio's OptOutType: STOP, START or HELP
+
+    def __post_init__(self):
+        # Whatever the channel carried, what is stored has no control characters.
+        for name in ("thread_id", "text", "external_id", "sender", "opt_out_type"):
+            object.__setattr__(self, name, without_control(getattr(self, name)))
 
 
 @dataclass(frozen=True)

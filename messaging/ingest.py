@@ -28,6 +28,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from dentalai.models import new_object_id
+from dentalai.untrusted import without_control
 from messaging.choices import WebhookStatus
 from messaging.models import WebhookEvent
 
@@ -49,7 +50,10 @@ def webhook_event_receive(*, source: str, event_id: str, payload: dict) -> bool:
 
 
 def webhook_event_store(*, source: str, event_id: str, payload: dict) -> bool:
-    """Store the event unless (source, event_id) is already stored. True when stored."""
+    """Store the event unless (source, event_id) is already stored. True when stored. The
+    payload is kept without control characters: a provider forwards whatever a patient typed,
+    and PostgreSQL's JSON refuses NUL."""
+    payload, event_id = without_control(payload), without_control(event_id)
     connection = connections[router.db_for_write(WebhookEvent)]
     if not connection.features.supports_ignore_conflicts:
         try:

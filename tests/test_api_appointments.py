@@ -596,7 +596,7 @@ def test_deleting_a_completed_visit_leaves_the_recovered_campaign(api, manager, 
 
 
 @pytest.mark.parametrize(
-    "appointment_id", ["68f1000000000000000000ff", "not-an-id", "x" * 40, "%00", "%F0%9F%A6%B7"]
+    "appointment_id", ["68f1000000000000000000ff", "not-an-id", "x" * 40, "%F0%9F%A6%B7"]
 )
 @pytest.mark.parametrize("action", ["complete", "cancel", "delete"])
 def test_an_unknown_or_malformed_id_is_a_404(api, db, appointment_id, action):

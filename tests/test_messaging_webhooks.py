@@ -459,6 +459,20 @@ def test_an_sms_reply_reaches_the_agent_and_its_answer_goes_back_by_sms(client, 
     assert (answer.channel, answer.to) == ("sms", PHONE)
 
 
+def test_a_signed_sms_with_control_characters_is_kept_without_them(client, q_sync, caplog):
+    campaign = make_campaign()
+
+    response = twilio_post(client, twilio_form("yes\x00 please\x07!"))
+
+    assert response.status_code == 200
+    (received,) = incoming(campaign)
+    assert received.content == "yes please!"
+    assert WebhookEvent.objects.get().payload["Body"] == "yes please!"
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.RE_ENGAGED
+    assert PHONE not in caplog.text and "please" not in caplog.text
+
+
 def test_a_redelivered_twilio_message_is_processed_once(client, q_sync):
     campaign = make_campaign()
 
