@@ -1,7 +1,6 @@
 """Handing a conversation to a person: the decision that says so when no brain could, and the
 alert to staff."""
 
-import datetime as dt
 import logging
 
 from django.conf import settings
@@ -35,16 +34,6 @@ def handoff_decision(
         reason=reason,
         summary=summarize(conversation, body, reason),
     )
-
-
-def handoff_fields(reason: str, summary: str, now: dt.datetime) -> dict:
-    """The campaign fields a handoff writes (through the status door): the reason and time as
-    columns, for the queue to sort and filter, and the staff summary for display."""
-    return {
-        "handoff_reason": reason,
-        "handoff_requested_at": now,
-        "handoff_details": {"summary": summary, "reason": reason, "requested_at": now.isoformat()},
-    }
 
 
 def notify_staff_of_handoff(campaign: Campaign, reason: str) -> bool:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from agent.brains import Conversation, Decision, Turn, get_brain
 from agent.brains.offline import sentiment_of
 from agent.choices import Action
-from agent.handoff import handoff_decision, handoff_fields, notify_staff_of_handoff
+from agent.handoff import handoff_decision, notify_staff_of_handoff
 from agent.knowledge import KnowledgeBase
 from agent.messages import MessageContext, compose, procedure_for
 from agent.safety import grounded, strip_links
@@ -27,6 +27,7 @@ from campaigns.choices import (
     HandoffReason,
     MessageKind,
 )
+from campaigns.handoff import handoff_fields
 from campaigns.models import Campaign
 from campaigns.status import IllegalTransition, campaign_move
 from dentalai.choices import Channel
@@ -130,7 +131,8 @@ def by_route(state: AgentState) -> str:
 
 def record_incoming(state: AgentState) -> AgentState:
     """Keep the patient's message before anything else: whatever happens next, it is never
-    lost. A provider message id seen before is a redelivery: nothing more to do."""
+    lost. A provider message id handled before is a redelivery: nothing more to do; one whose
+    handling a crash cut short is handled now, as if it had just come."""
     campaign = state["campaign"]
     incoming = message_receive(
         state["patient"],
@@ -311,6 +313,7 @@ def send_message(state: AgentState) -> AgentState:
     analysis = {"brain": decision.brain if decision else "rules"}
     if decision is not None:
         analysis["action"] = decision.action
+    incoming = state.get("incoming")
     try:
         outgoing = message_send(
             patient,
@@ -318,6 +321,8 @@ def send_message(state: AgentState) -> AgentState:
             state["message_text"],
             campaign=campaign,
             ai_analysis=analysis,
+            # One answer per patient message, however often its handling is resumed.
+            idempotency_key=f"reply:{incoming.pk}" if incoming is not None else "",
         )
     except PatientOptedOut:
         return {"outcome": "not_sent_opted_out", "route": "end"}

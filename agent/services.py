@@ -10,11 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agent.graph import agent_graph
-from agent.handoff import handoff_fields
-from campaigns.choices import CampaignStatus, HandoffReason
+from campaigns.choices import CampaignStatus, Direction, HandoffReason
+from campaigns.handoff import campaign_hand_off
 from campaigns.models import Campaign
-from campaigns.status import campaign_move, can_transition
 from campaigns.triggers import TriggerResult, due_campaigns_start
+from messaging.conversation import message_handled
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ def _run(state: dict) -> AgentRun:
     decision = result.get("decision")
     sent = result.get("sent")
     incoming = result.get("incoming")
+    if incoming is not None:
+        message_handled(incoming)
     return AgentRun(
         outcome=result.get("outcome", ""),
         campaign_id=state["campaign_id"],
@@ -53,16 +55,21 @@ def _run(state: dict) -> AgentRun:
 
 
 def _hand_off_after_failure(campaign_id: str) -> bool:
+    """A person answers what the agent could not: the campaign is handed off, and its
+    messages waiting for an outcome have one."""
     campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is None or not can_transition(campaign.status, CampaignStatus.HANDOFF_REQUIRED):
+    if campaign is None:
         return False
-    now = timezone.now()
     summary = (
         "The assistant failed while handling the patient's last message: please read the "
         "conversation and answer it."
     )
-    fields = handoff_fields(HandoffReason.AI_UNAVAILABLE, summary, now)
-    return campaign_move(campaign, CampaignStatus.HANDOFF_REQUIRED, now=now, **fields)
+    handed = campaign_hand_off(
+        campaign, reason=HandoffReason.AI_UNAVAILABLE, summary=summary, now=timezone.now()
+    )
+    for incoming in campaign.interactions.filter(direction=Direction.INCOMING, handled_at=None):
+        message_handled(incoming)
+    return handed
 
 
 def agent_handle_reply(

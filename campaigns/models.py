@@ -124,6 +124,18 @@ class Interaction(ObjectIdModel):
     )
     delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices)
     error = models.TextField(blank=True, default="")
+    handled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Incoming: when it reached its outcome (an answer, a handoff, kept for "
+        "staff). Empty while it is being handled, or if a crash cut its handling short.",
+    )
+    idempotency_key = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Outgoing: what it answers or which attempt it is; one message per key.",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -142,6 +154,12 @@ class Interaction(ObjectIdModel):
                 fields=["channel_type", "external_id"],
                 condition=Q(external_id__gt=""),
                 name="interaction_external_id_unique",
+            ),
+            # One outgoing message per decision, however often the decision is resumed.
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(idempotency_key__gt=""),
+                name="interaction_idempotency_key_unique",
             ),
         ]
         indexes = [

@@ -22,7 +22,8 @@ from campaigns.models import Campaign, Interaction
 from dentalai.clinic_time import clinic_zone, local_datetime
 from dentalai.errors import NotFound
 from dentalai.models import User
-from messaging.models import OutboxMessage
+from messaging.choices import WebhookStatus
+from messaging.models import OutboxMessage, WebhookEvent
 from patients.models import Patient
 
 PATIENT_NOT_FOUND = "Patient not found."
@@ -252,6 +253,12 @@ def handoff_queue(*, now: dt.datetime | None = None) -> list[Handoff]:
 
 def handoff_count() -> int:
     return Campaign.objects.filter(status=S.HANDOFF_REQUIRED).count()
+
+
+def unprocessed_events_count() -> int:
+    """Patient messages that could not be processed after their retries (messaging.events):
+    kept as FAILED webhook events for staff to read and answer."""
+    return WebhookEvent.objects.filter(status=WebhookStatus.FAILED).count()
 
 
 # --- Campaigns ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ A bad value stops start-up with ImproperlyConfigured naming the variable.
 """
 
 import datetime as dt
+import math
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -276,6 +277,17 @@ OPENAI_TIMEOUT_SECONDS = read("OPENAI_TIMEOUT_SECONDS", env.float, 20.0)
 if OPENAI_TIMEOUT_SECONDS <= 0:
     raise ImproperlyConfigured("OPENAI_TIMEOUT_SECONDS must be positive")
 OPENAI_MAX_RETRIES = integer("OPENAI_MAX_RETRIES", 2, 0, 5)
+# The longest the handling of one patient message may take: the model's tries, each up to its
+# timeout, and the SDK's waits between them (at most 60 s, when the server asks for it); or the
+# offline brain, loading its model the first time; then the reply and the staff notice, each a
+# send. Event leases, the drain's pacing and the job timeout come from it (SPEC §9.1), so no
+# job is ever cut off in the middle of a decision.
+if AGENT_LLM == "openai":
+    _TRIES = OPENAI_MAX_RETRIES + 1
+    _DECISION_SECONDS_MAX = OPENAI_TIMEOUT_SECONDS * _TRIES + 60 * OPENAI_MAX_RETRIES
+else:
+    _DECISION_SECONDS_MAX = 30.0
+MESSAGE_HANDLING_SECONDS_MAX = _DECISION_SECONDS_MAX + 2 * SEND_TIMEOUT_SECONDS + 10
 # When proactive messages may go, clinic time; never outside 08:00-21:00 (TCPA).
 SEND_WINDOW_START = clock_time("SEND_WINDOW_START", "09:00")
 SEND_WINDOW_END = clock_time("SEND_WINDOW_END", "19:00")
@@ -332,12 +344,15 @@ CACHES = {"default": read("CACHE_URL", env.cache_url, "locmemcache://")}
 # --- Background jobs (django-q2) -------------------------------------------------------------
 # The ORM broker works on every database; on MongoDB run a single qcluster (its scheduler
 # relies on row locks, which MongoDB does not have).
+# Room for two messages' handling in one job (the drain takes no message it could not finish
+# in time); the broker hands a job to another worker only after its timeout.
+Q_JOB_TIMEOUT_SECONDS = max(120, math.ceil(2 * MESSAGE_HANDLING_SECONDS_MAX) + 30)
 Q_CLUSTER = {
     "name": "dentalai",
     "orm": "default",
     "workers": read("Q_WORKERS", env.int, 2),
-    "timeout": 120,
-    "retry": 300,
+    "timeout": Q_JOB_TIMEOUT_SECONDS,
+    "retry": Q_JOB_TIMEOUT_SECONDS + 60,
     "max_attempts": 3,
     "catch_up": False,
     "sync": boolean("Q_SYNC", False),

@@ -6,8 +6,8 @@ from campaigns.choices import Direction
 from campaigns.models import Interaction
 from dentalai.admin import pretty_json
 from messaging.conversation import message_log_sent, message_receive
+from messaging.events import webhook_events_retry
 from messaging.models import GmailMailbox, WebhookEvent
-from messaging.services import webhook_events_retry
 from patients.admin import PhoneSearchMixin
 
 
@@ -16,7 +16,15 @@ class WebhookEventAdmin(admin.ModelAdmin):
     """What the providers sent us, as received. Staff may only re-file its status, e.g. mark an
     unmatched message as dealt with."""
 
-    list_display = ("received_at", "source", "event_id", "status", "processed_at", "has_error")
+    list_display = (
+        "received_at",
+        "source",
+        "event_id",
+        "status",
+        "attempts",
+        "processed_at",
+        "has_error",
+    )
     list_filter = ("status", "source")
     search_fields = ("event_id", "error")
     ordering = ("-received_at",)
@@ -27,6 +35,8 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "status",
         "received_at",
         "processed_at",
+        "attempts",
+        "claimed_until",
         "error",
         "payload_pretty",
         "id",
@@ -36,6 +46,8 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "event_id",
         "received_at",
         "processed_at",
+        "attempts",
+        "claimed_until",
         "error",
         "payload_pretty",
         "id",

@@ -15,6 +15,7 @@ recorded (QUEUED) and handed to `interaction_send`, which ends it SENT or FAILED
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -89,12 +90,17 @@ def message_send(
     appointment=None,
     author: User | None = None,
     ai_analysis: dict | None = None,
+    idempotency_key: str = "",
 ) -> Interaction:
     """Send `text` to `patient` as a message of `kind`. Refused before anything is stored:
     PatientOptedOut when the patient may not be written to, NotNow for a proactive kind
     outside the send window or over the caps (messaging.policy). Else the recorded
     Interaction, SENT, FAILED with the reason, or QUEUED while retries run. A backend that
-    crashes leaves it FAILED: the message is never lost."""
+    crashes leaves it FAILED: the message is never lost. `idempotency_key`: what the message
+    answers; a second call with the key sends nothing and returns the first message (one
+    reply per decision, however often a cut-short decision is resumed)."""
+    if idempotency_key and (earlier := _sent_before(idempotency_key)):
+        return earlier
     patient = Patient.objects.get(pk=patient.pk)  # fresh: an opt-out may be seconds old
     if patient.is_opted_out and kind != MessageKind.OPT_OUT_CONFIRMATION:
         raise PatientOptedOut()
@@ -102,20 +108,32 @@ def message_send(
     allowed_at = send_time(patient.pk, kind, now)
     if allowed_at > now:
         raise NotNow(allowed_at)
-    interaction = Interaction.objects.create(
-        patient=patient,
-        campaign=campaign,
-        appointment=appointment,
-        direction=Direction.OUTGOING,
-        kind=kind,
-        content=text,
-        ai_analysis=ai_analysis or {},
-        channel_type=channel_for(patient, kind, campaign=campaign, now=now),
-        delivery_status=DeliveryStatus.QUEUED,
-        author=author,
-        timestamp=now,
-    )
+    try:
+        with transaction.atomic():
+            interaction = Interaction.objects.create(
+                patient=patient,
+                campaign=campaign,
+                appointment=appointment,
+                direction=Direction.OUTGOING,
+                kind=kind,
+                content=text,
+                ai_analysis=ai_analysis or {},
+                channel_type=channel_for(patient, kind, campaign=campaign, now=now),
+                delivery_status=DeliveryStatus.QUEUED,
+                idempotency_key=idempotency_key,
+                author=author,
+                timestamp=now,
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        return Interaction.objects.get(idempotency_key=idempotency_key)  # a concurrent twin's
     _touch(campaign, now)
+    _send(interaction)
+    return interaction
+
+
+def _send(interaction: Interaction) -> None:
     try:
         interaction_send(interaction)
     except Exception:  # interaction_send records its own failures; this is a bug in it
@@ -123,7 +141,24 @@ def message_send(
         interaction.delivery_status = DeliveryStatus.FAILED
         interaction.error = UNEXPECTED_SEND_ERROR
         interaction.save(update_fields=["delivery_status", "error"])
-    return interaction
+
+
+def _sent_before(idempotency_key: str) -> Interaction | None:
+    """The message recorded under this key, if any. One still QUEUED with no provider id and
+    no error, older than a send can take, was cut short between its recording and the
+    provider's answer (a crash): it is sent now rather than never."""
+    earlier = Interaction.objects.filter(idempotency_key=idempotency_key).first()
+    if earlier is None:
+        return None
+    stalled = timezone.now() - dt.timedelta(seconds=settings.SEND_TIMEOUT_SECONDS)
+    if (
+        earlier.delivery_status == DeliveryStatus.QUEUED
+        and not (earlier.external_id or earlier.error)
+        and earlier.timestamp < stalled
+    ):
+        logger.info("resuming a send cut short: interaction %s", earlier.pk)
+        _send(earlier)
+    return earlier
 
 
 def message_receive(
@@ -138,14 +173,15 @@ def message_receive(
     ai_analysis: dict | None = None,
 ) -> Interaction | None:
     """Record what the patient wrote, before anything acts on it. None when the provider's
-    message id was recorded before (a redelivery): nothing more to do. `recorded_by`: the
-    staff member who typed it in (a phone call, a letter)."""
+    message id was recorded and handled before (a redelivery): nothing more to do. A message
+    recorded before whose handling never reached an outcome (a crash cut it short) is returned
+    again, to be handled now. `recorded_by`: the staff member who typed it in (a phone call,
+    a letter)."""
     external_id = (external_id or "")[:255]
-    if (
-        external_id
-        and Interaction.objects.filter(channel_type=channel, external_id=external_id).exists()
-    ):
-        return None
+    if external_id:
+        earlier = Interaction.objects.filter(channel_type=channel, external_id=external_id).first()
+        if earlier is not None:
+            return earlier if earlier.handled_at is None else None
     at = at or timezone.now()
     try:
         with transaction.atomic():
@@ -161,12 +197,21 @@ def message_receive(
                 delivery_status=DeliveryStatus.RECEIVED,
                 author=recorded_by,
                 timestamp=at,
+                handled_at=at if recorded_by else None,  # staff typed it in: nothing to do
             )
     except IntegrityError:  # the same redelivery, recorded a moment ago by another worker
         return None
     _touch(campaign, at)
     logger.info("message received: interaction %s", interaction.pk)
     return interaction
+
+
+def message_handled(interaction: Interaction, *, at: dt.datetime | None = None) -> None:
+    """The patient's message reached its outcome (an answer sent, a handoff, kept for staff):
+    a redelivery of it is now a duplicate, not a handling to resume."""
+    Interaction.objects.filter(pk=interaction.pk, handled_at=None).update(
+        handled_at=at or timezone.now()
+    )
 
 
 def message_log_sent(

@@ -18,13 +18,16 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
@@ -44,6 +47,7 @@ SCOPES = ["https://www.googleapis.com/auth/gmail.modify"]
 SKIP_LABELS = frozenset({"SENT", "DRAFT", "SPAM", "TRASH", "CHAT"})
 HISTORY_MAX_PAGES = 20
 UNMATCHED_PREFIX = "message:"
+POLL_TASK = "messaging.tasks.gmail_poll"
 
 
 # --- The client ----------------------------------------------------------------------------------
@@ -150,14 +154,21 @@ class SyncReport:
     own: int = 0
     seen_before: int = 0
     resynced: bool = False
+    stopped_short: bool = False
     history_id: str = ""
     outcomes: list[str] = field(default_factory=list)
 
 
-def gmail_sync(*, service=None, notified_history_id: str = "") -> SyncReport:
+def gmail_sync(
+    *, service=None, notified_history_id: str = "", deadline: float | None = None
+) -> SyncReport:
     """Handle every new inbound message since the last sync. Safe to run twice or beside
     another worker: a message already handled (its Gmail id is on an interaction or an
-    unmatched event) is skipped, and the agent records each Gmail id once."""
+    unmatched event) is skipped, and the agent records each Gmail id once. `deadline`
+    (time.monotonic()): no message is started that could not be handled by then — the sync
+    stops short, leaves the mailbox's history id where it was and queues the next sync."""
+    if deadline is None:
+        deadline = time.monotonic() + settings.Q_JOB_TIMEOUT_SECONDS
     mailbox = mailbox_get()
     report = SyncReport()
     if (
@@ -180,6 +191,13 @@ def gmail_sync(*, service=None, notified_history_id: str = "") -> SyncReport:
         _resync(service, mailbox, report)
         return report
     for ref in refs:
+        if time.monotonic() + settings.MESSAGE_HANDLING_SECONDS_MAX > deadline:
+            # The rest next time (the handled ones are skipped then): a job cut off by its
+            # timeout in the middle of a message would leave it to the lease's expiry.
+            report.stopped_short = True
+            async_task(POLL_TASK)
+            logger.info("gmail sync stopped short: %s", _summary(report))
+            return report
         _handle_ref(service, mailbox, ref, report)
     mailbox_advance(mailbox, history_id)
     report.history_id = history_id
@@ -239,8 +257,12 @@ def _resync(service, mailbox: GmailMailbox, report: SyncReport) -> None:
 
 
 def _seen_before(message_id: str) -> bool:
+    """Handled before: on an interaction that reached its outcome (one whose handling a crash
+    cut short is read again and resumed), or kept for staff."""
     return (
-        Interaction.objects.filter(channel_type=Channel.EMAIL, external_id=message_id).exists()
+        Interaction.objects.filter(
+            channel_type=Channel.EMAIL, external_id=message_id, handled_at__isnull=False
+        ).exists()
         or WebhookEvent.objects.filter(
             source=WebhookSource.GMAIL, event_id=UNMATCHED_PREFIX + message_id
         ).exists()
@@ -331,13 +353,17 @@ def gmail_push_data(payload: dict) -> dict[str, Any]:
     return json.loads(base64.b64decode(data + "=" * (-len(data) % 4)))
 
 
-def gmail_push_process(event: WebhookEvent, *, service=None) -> tuple[str, str]:
+def gmail_push_process(
+    event: WebhookEvent, *, service=None, deadline: float | None = None
+) -> tuple[str, str]:
     """A stored push notification → a sync. Returns the event's new (status, note)."""
     notice = gmail_push_data(event.payload)
     address = messaging_settings().required("gmail_address", "to use Gmail")
     if str(notice.get("emailAddress", "")).lower() != address:
         return WebhookStatus.FAILED, "The notification is for another mailbox."
-    report = gmail_sync(service=service, notified_history_id=str(notice.get("historyId", "")))
+    report = gmail_sync(
+        service=service, notified_history_id=str(notice.get("historyId", "")), deadline=deadline
+    )
     note = f"{report.handled} message(s) handled, {report.unmatched} unmatched"
     return WebhookStatus.PROCESSED, note + (" (re-synced)" if report.resynced else "")
 

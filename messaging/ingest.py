@@ -73,8 +73,8 @@ def webhook_event_store(*, source: str, event_id: str, payload: dict) -> bool:
         return cursor.rowcount == 1
 
 
-# The columns written on arrival, in the order of the values above; the others keep their
-# database-side state (error is filled by the statement, processed_at stays NULL).
+# The columns written on arrival, in the order of the values above; the statement fills in
+# error ('') and attempts (0), and processed_at and claimed_until stay NULL.
 _INSERTED = ("id", "source", "event_id", "payload", "status", "received_at")
 
 
@@ -82,15 +82,15 @@ _INSERTED = ("id", "source", "event_id", "payload", "status", "received_at")
 def _insert_ignoring_conflicts(alias: str) -> tuple[list, str]:
     ops = connections[alias].ops
     fields = [WebhookEvent._meta.get_field(name) for name in _INSERTED]
-    error = WebhookEvent._meta.get_field("error")
-    columns = [ops.quote_name(field.column) for field in (*fields, error)]
+    filled = [WebhookEvent._meta.get_field(name) for name in ("error", "attempts")]
+    columns = [ops.quote_name(field.column) for field in (*fields, *filled)]
     sql = " ".join(
         part
         for part in (
             ops.insert_statement(on_conflict=OnConflict.IGNORE),
             ops.quote_name(WebhookEvent._meta.db_table),
             "({})".format(", ".join(columns)),
-            "VALUES ({}, '')".format(", ".join(["%s"] * len(fields))),
+            "VALUES ({}, '', 0)".format(", ".join(["%s"] * len(fields))),
             ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
         )
         if part

@@ -19,6 +19,12 @@ class WebhookEvent(ObjectIdModel):
     error = models.TextField(blank=True, default="")
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # A drain's claim (messaging.events): no other drain takes the event before this time, and
+    # a dead worker's claim runs out, so its event is taken over.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a drain has taken it up."
+    )
 
     class Meta:
         ordering = ["-received_at"]

@@ -1,7 +1,8 @@
 """Messaging (SPEC §5, §6): delivery of what the sending door (messaging.conversation.
 message_send) recorded — `interaction_send` — and the way in — `webhook_event_receive`
-(messaging.ingest), then `webhook_events_drain` → `webhook_event_process` → `inbound_handle` →
-the agent, which records the message through messaging.conversation.message_receive.
+(messaging.ingest), then `webhook_events_drain` → `webhook_event_process` (messaging.events) →
+`inbound_handle` → the agent, which records the message through messaging.conversation.
+message_receive.
 
 Sending: an outgoing Interaction, recorded QUEUED by the sending door, is sent through the
 backend configured for its channel. It ends SENT with the provider's id;
@@ -11,8 +12,9 @@ in the background (django-q2). Nothing is ever sent to an opted-out patient but 
 opt-out confirmation.
 
 Receiving: each webhook stores a WebhookEvent keyed by the provider's id (a redelivery is
-refused by the unique constraint) and answers at once; a drain job processes the stored
-events (messaging.ingest says when it is queued). Processing matches the thread to a campaign
+refused by the unique constraint) and answers at once; a drain job claims and processes the
+stored events (messaging.ingest says when it is queued, messaging.events how each event reaches
+an outcome whatever crashes). Processing matches the thread to a campaign
 and runs the agent's reactive path, which records the message once per provider id. An
 unknown thread is kept as an UNMATCHED event for staff.
 """
@@ -25,19 +27,13 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django_q.models import Schedule
-from django_q.tasks import async_task, schedule
+from django_q.tasks import schedule
 
 from campaigns.choices import DeliveryStatus, Direction, MessageKind
 from campaigns.models import Interaction
 from dentalai.choices import Channel
 from messaging.backends import OutgoingMessage, SendError, backend_for
-from messaging.choices import WebhookSource, WebhookStatus
 from messaging.conf import TEMPLATE_DEFAULT, messaging_settings
-from messaging.gmail import gmail_push_process
-from messaging.inbound import TEXT_LIMIT, InboundMessage, inbound_from_twilio
-from messaging.ingest import DRAIN_TASK
-from messaging.models import WebhookEvent
-from messaging.replies import inbound_handle, thread_id_canonical
 from messaging.unsubscribe import unsubscribe_url, unsubscribe_url_prefix
 from patients.models import Patient
 from patients.optout import CANCELLED_QUEUED, patient_opt_out
@@ -282,80 +278,3 @@ def interaction_send_retry(*, interaction_id: str, attempt: int) -> str:
     interaction.error = claim
     interaction_send(interaction, attempt=attempt)
     return interaction.delivery_status
-
-
-# --- Receiving -----------------------------------------------------------------------------------
-
-
-DRAIN_BATCH = 100
-DRAIN_EVENTS_MAX = 500
-
-
-def webhook_events_drain(*, limit: int = DRAIN_EVENTS_MAX) -> int:
-    """Process the RECEIVED events, oldest first, looking again until a look finds none: the
-    events whose drain request was coalesced into this one (messaging.ingest) are mostly
-    stored by then. At most `limit` events, each at most once; when there may be more,
-    another drain is queued. Returns how many events were processed."""
-    done: list[str] = []
-    while len(done) < limit:
-        ids = list(
-            WebhookEvent.objects.filter(status=WebhookStatus.RECEIVED)
-            .exclude(pk__in=done)
-            .order_by("received_at", "pk")
-            .values_list("pk", flat=True)[: min(DRAIN_BATCH, limit - len(done))]
-        )
-        if not ids:
-            return len(done)
-        for event_id in ids:
-            webhook_event_process(event_id=event_id)
-        done += ids
-    async_task(DRAIN_TASK)  # the rest, in a job of its own
-    return len(done)
-
-
-def webhook_events_retry(*, event_ids: list[str]) -> int:
-    """Staff, from the admin: process FAILED events again. Back to RECEIVED (a conditional
-    update: only what is still FAILED), then drained. Processing is idempotent (the agent
-    records a provider message once), so a spare run does no harm. Returns how many."""
-    count = WebhookEvent.objects.filter(pk__in=event_ids, status=WebhookStatus.FAILED).update(
-        status=WebhookStatus.RECEIVED, error="", processed_at=None
-    )
-    if count:
-        async_task(DRAIN_TASK)
-    return count
-
-
-def webhook_event_process(*, event_id: str, service=None) -> str:
-    """Process a stored event once (a second run finds it no longer RECEIVED). Its status
-    becomes PROCESSED, UNMATCHED (kept for staff) or FAILED (with the reason)."""
-    event = WebhookEvent.objects.filter(pk=event_id).first()
-    if event is None or event.status != WebhookStatus.RECEIVED:
-        return "already_processed"
-    try:
-        if event.source == WebhookSource.GMAIL:
-            status, note = gmail_push_process(event, service=service)
-        else:
-            status, note = inbound_handle(inbound_from_event(event))
-    except Exception as exc:
-        logger.exception("webhook event %s (%s) failed", event.pk, event.source)
-        status, note = WebhookStatus.FAILED, f"{type(exc).__name__} while processing."
-    WebhookEvent.objects.filter(pk=event.pk, status=WebhookStatus.RECEIVED).update(
-        status=status, error=note, processed_at=timezone.now()
-    )
-    logger.info("webhook event %s (%s): %s", event.pk, event.source, status)
-    return status
-
-
-def inbound_from_event(event: WebhookEvent) -> InboundMessage:
-    payload = event.payload
-    if event.source == WebhookSource.TWILIO:
-        return inbound_from_twilio(payload)
-    channel = payload["channel"]
-    thread_id = thread_id_canonical(channel, payload["thread_id"])
-    return InboundMessage(
-        channel=channel,
-        thread_id=thread_id,
-        text=str(payload["message_content"])[:TEXT_LIMIT],
-        external_id=str(payload["message_id"]),
-        sender=thread_id if channel != Channel.EMAIL else str(payload.get("sender", "")),
-    )

@@ -3,8 +3,9 @@
 import logging
 
 from messaging.conf import messaging_settings
+from messaging.events import webhook_events_drain
 from messaging.gmail import gmail_sync, gmail_watch_start
-from messaging.services import interaction_send_retry, webhook_events_drain
+from messaging.services import interaction_send_retry
 
 logger = logging.getLogger(__name__)
 

@@ -66,6 +66,27 @@ def test_the_migration_fills_kind_patient_and_handoff_from_the_old_json():
     assert moved.handoff_requested_at == dt.datetime(2025, 8, 20, 14, 3, 11, 512000, tzinfo=dt.UTC)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_messages_received_before_crash_safe_handling_count_as_handled():
+    old = _migrate([("campaigns", "0003_interaction_appointment")])
+    patient = old.get_model("patients", "Patient").objects.create(name="Old Row", phone="+15550003")
+    received_at = dt.datetime(2025, 8, 20, 14, 3, tzinfo=dt.UTC)
+    reply = old.get_model("campaigns", "Interaction").objects.create(
+        patient=patient,
+        direction="incoming",
+        content="x",
+        channel_type="sms",
+        external_id="SM-old",
+        delivery_status="received",
+        timestamp=received_at,
+    )
+
+    _migrate(_leaf())
+
+    # A redelivery of it is a duplicate, not a handling to resume.
+    assert Interaction.objects.get(pk=reply.pk).handled_at == received_at
+
+
 def _leaf():
     executor = MigrationExecutor(connection)
     return executor.loader.graph.leaf_nodes()

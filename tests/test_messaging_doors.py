@@ -16,7 +16,13 @@ from campaigns.choices import DeliveryStatus, Direction, MessageKind
 from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from messaging.choices import WebhookStatus
-from messaging.conversation import NotNow, PatientOptedOut, message_receive, message_send
+from messaging.conversation import (
+    NotNow,
+    PatientOptedOut,
+    message_handled,
+    message_receive,
+    message_send,
+)
 from messaging.inbound import InboundMessage
 from messaging.models import OutboxMessage
 from messaging.replies import inbound_handle
@@ -150,11 +156,38 @@ def test_a_redelivered_message_is_recorded_once():
     patient = campaign.patient
 
     first = message_receive(patient, Channel.SMS, "yes", campaign=campaign, external_id="SM42")
+    message_handled(first)
     again = message_receive(patient, Channel.SMS, "yes", campaign=campaign, external_id="SM42")
 
     assert first is not None and again is None
     (stored,) = Interaction.objects.filter(direction=Direction.INCOMING)
     assert (stored.kind, stored.patient, stored.campaign) == (MessageKind.REPLY, patient, campaign)
+
+
+def test_a_redelivered_message_whose_handling_was_cut_short_is_handed_back_to_resume():
+    campaign = make_campaign()
+    patient = campaign.patient
+
+    first = message_receive(patient, Channel.SMS, "yes", campaign=campaign, external_id="SM43")
+    again = message_receive(patient, Channel.SMS, "yes", campaign=campaign, external_id="SM43")
+
+    assert again == first and again.handled_at is None
+    assert Interaction.objects.filter(direction=Direction.INCOMING).count() == 1
+
+
+def test_one_message_per_idempotency_key():
+    campaign = make_campaign()
+    patient = campaign.patient
+
+    first = message_send(
+        patient, MessageKind.STAFF, "Hello!", campaign=campaign, idempotency_key="k1"
+    )
+    again = message_send(
+        patient, MessageKind.STAFF, "Hello!", campaign=campaign, idempotency_key="k1"
+    )
+
+    assert again == first and first.delivery_status == DeliveryStatus.SENT
+    assert Interaction.objects.filter(direction=Direction.OUTGOING).count() == 1
 
 
 # --- The doors stay the only ones ---------------------------------------------------------------

@@ -2,22 +2,26 @@
 with static discovery), parsing of realistic raw messages, users.watch, and the poll."""
 
 import datetime as dt
+import time
 from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
+from django_q.models import OrmQ
 
-from campaigns.choices import CampaignStatus
-from campaigns.models import Campaign
+from campaigns.choices import CampaignStatus, Direction
+from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from messaging.choices import WebhookSource, WebhookStatus
+from messaging.events import EVENT_ATTEMPTS_MAX, NOT_TAKEN, webhook_event_process
 from messaging.gmail import gmail_sync, gmail_watch_start
 from messaging.inbound import email_parse, html_to_text, reply_text
 from messaging.models import GmailMailbox, OutboxMessage, WebhookEvent
-from messaging.services import webhook_event_process
 from messaging.tasks import gmail_poll
 from tests.agent_fixtures import (  # noqa: F401 - fixtures
     agent_environment,
@@ -154,6 +158,43 @@ def test_a_message_seen_in_an_overlapping_history_range_is_not_fetched_again(
     assert len(outgoing(email_campaign)) == 1
 
 
+def test_a_message_whose_handling_a_crash_cut_short_is_read_again_and_answered_once(
+    mailbox, email_campaign
+):
+    first, _ = gmail_mock(
+        history(added(("m1", THREAD, ["INBOX"]))),
+        raw_message("m1", THREAD, eml("gmail_reply_multipart")),
+    )
+    gmail_sync(service=first)
+    # As if the worker had died after recording the reply: not handled, the cursor not moved.
+    Interaction.objects.filter(external_id="m1").update(handled_at=None)
+    GmailMailbox.objects.filter(pk=mailbox.pk).update(last_history_id="1000")
+    Interaction.objects.filter(direction=Direction.OUTGOING).delete()
+    second, http = gmail_mock(
+        history(added(("m1", THREAD, ["INBOX"]))),
+        raw_message("m1", THREAD, eml("gmail_reply_multipart")),
+    )
+
+    gmail_sync(service=second)
+
+    assert paths(http) == ["history", "messages/m1"]
+    (received,) = incoming(email_campaign)
+    assert received.handled_at is not None
+    assert len(outgoing(email_campaign)) == 1
+
+
+def test_a_sync_starts_no_message_it_could_not_finish_in_time(mailbox, email_campaign, q_async):
+    service, http = gmail_mock(history(added(("m1", THREAD, ["INBOX"]))))
+
+    report = gmail_sync(service=service, deadline=time.monotonic())
+
+    assert report.stopped_short and report.handled == 0
+    assert paths(http) == ["history"]
+    mailbox.refresh_from_db()
+    assert mailbox.last_history_id == "1000"  # the next sync reads the range again
+    assert OrmQ.objects.count() == 1  # and it is queued
+
+
 def test_history_is_read_page_by_page(mailbox, email_campaign):
     service, http = gmail_mock(
         history(added(("s1", THREAD, ["SENT"])), next_page="p2"),
@@ -283,18 +324,32 @@ def test_a_push_for_another_mailbox_is_marked_failed(client, mailbox, q_async):
     assert http.request_sequence == []
 
 
-def test_a_failing_sync_marks_the_push_failed_and_keeps_the_history_id(client, mailbox, q_async):
+def test_a_failing_sync_is_tried_again_then_marked_failed_and_keeps_the_history_id(
+    client, mailbox, q_async
+):
     client.post(
         f"/api/v1/webhooks/gmail?token={PUSH_TOKEN}",
         push_body("44", history_id=1010),
         content_type="application/json",
     )
-    service, _ = gmail_mock(http_error(500, "backend error"))
+    event_id = WebhookEvent.objects.get().pk
+    statuses = []
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(EVENT_ATTEMPTS_MAX):
+            service, _ = gmail_mock(http_error(500, "backend error"))
+            statuses.append(webhook_event_process(event_id=event_id, service=service))
+            if len(statuses) == 1:
+                assert WebhookEvent.objects.get().error == (
+                    "HttpError while processing. Attempt 1 of 3; trying again."
+                )
+                # Not again before the pause is over.
+                assert webhook_event_process(event_id=event_id) == NOT_TAKEN
+            clock.shift(dt.timedelta(minutes=5))
 
-    status = webhook_event_process(event_id=WebhookEvent.objects.get().pk, service=service)
-
-    assert status == WebhookStatus.FAILED
-    assert WebhookEvent.objects.get().error == "HttpError while processing."
+    assert statuses == [WebhookStatus.RECEIVED, WebhookStatus.RECEIVED, WebhookStatus.FAILED]
+    assert WebhookEvent.objects.get().error == (
+        "HttpError while processing. Gave up after 3 attempts."
+    )
     mailbox.refresh_from_db()
     assert mailbox.last_history_id == "1000"  # the next push or poll reads the range again
 

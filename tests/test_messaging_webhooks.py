@@ -20,9 +20,9 @@ from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from messaging.api import EMPTY_TWIML
 from messaging.choices import WebhookSource, WebhookStatus
+from messaging.events import NOT_TAKEN, webhook_event_process, webhook_events_drain
 from messaging.ingest import webhook_event_store
 from messaging.models import GmailMailbox, OutboxMessage, WebhookEvent
-from messaging.services import webhook_event_process, webhook_events_drain
 from messaging.tasks import drain_webhook_events
 from patients.optout import CANCELLED_QUEUED
 from tests.agent_fixtures import (  # noqa: F401 - fixtures
@@ -225,7 +225,7 @@ def test_the_same_pubsub_message_delivered_five_times_is_processed_once(client, 
         raw_message("m1", "18f0a1", eml("gmail_reply_multipart")),
     )
     assert webhook_event_process(event_id=event.pk, service=service) == WebhookStatus.PROCESSED
-    assert webhook_event_process(event_id=event.pk, service=service) == "already_processed"
+    assert webhook_event_process(event_id=event.pk, service=service) == NOT_TAKEN
 
     assert len(http.request_sequence) == 2
     (reply,) = incoming(campaign)

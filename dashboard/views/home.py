@@ -107,5 +107,6 @@ def home(request):
             "charts": _charts(weeks, selectors.weekly_trends(weeks=weeks)),
             "queue": queue[:5],
             "queue_total": len(queue),
+            "unprocessed_total": selectors.unprocessed_events_count(),
         },
     )
