@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 MONGODB_SCHEMES = ("mongodb", "mongodb+srv")
 SQL_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
+CONNECT_TIMEOUT_SECONDS = 2
 
 
 def database_from_url(url: str, *, sqlite_dir: Path, pool_size: int = 0) -> dict:
@@ -44,6 +45,8 @@ def database_from_url(url: str, *, sqlite_dir: Path, pool_size: int = 0) -> dict
         return _sqlite(Path(config["NAME"]))
     if not config.get("NAME"):
         raise ImproperlyConfigured("DATABASE_URL: the PostgreSQL URL names no database")
+    # A database that does not answer is a 503 within seconds, not a request hung for minutes.
+    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     if pool_size:
         config["CONN_MAX_AGE"] = 0  # Django requires it with a pool
         config.setdefault("OPTIONS", {})["pool"] = {
@@ -92,8 +95,14 @@ def _mongodb(url: str) -> dict:
         raise ImproperlyConfigured(
             "DATABASE_URL: the MongoDB URL must name the database, e.g. mongodb://host/dentalai"
         )
-    # The connection string goes whole into HOST, as django-mongodb-backend expects.
-    return {"ENGINE": "django_mongodb_backend", "HOST": url, "NAME": database}
+    # The connection string goes whole into HOST, as django-mongodb-backend expects; its own
+    # timeouts, when it has them, win over these.
+    timeouts = {
+        name: CONNECT_TIMEOUT_SECONDS * 1000
+        for name in ("serverSelectionTimeoutMS", "connectTimeoutMS")
+        if name.lower() not in url.lower()
+    }
+    return {"ENGINE": "django_mongodb_backend", "HOST": url, "NAME": database, "OPTIONS": timeouts}
 
 
 def atomic(using: str | None = None) -> AbstractContextManager:

@@ -4,6 +4,8 @@ webhooks' payloads are cleaned, not refused, where they are stored."""
 
 from urllib.parse import unquote
 
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from dentalai.untrusted import REFUSED, has_control
@@ -33,3 +35,71 @@ class RefuseControlCharactersMiddleware:
         if request.content_type not in FORMS:
             return False
         return any(has_control(v) for values in request.POST.lists() for v in values[1])
+
+
+class RequestLimitsMiddleware:
+    """First in the stack, so the Gmail push's shortcut is guarded too. A body over
+    REQUEST_BODY_MAX_BYTES is a 413 before anything reads it; a database that cannot be
+    reached is a 503 (the connection gives up after a couple of seconds: dentalai.database);
+    and on the API every error has the JSON shape `{"detail": …}` — what Django or the router
+    answer themselves (404, 405, 400) included, and a 500 unless DEBUG shows its traceback."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit():
+            response = error_response(request, 400)
+        elif int(length) > settings.REQUEST_BODY_MAX_BYTES:
+            response = error_response(request, 413)
+        else:
+            response = self.get_response(request)
+        if response.status_code >= 400 and request.path.startswith(API_PREFIX):
+            return _as_json(response)
+        return response
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        return error_response(request, 503) if database_unavailable(exc) else None
+
+
+ERRORS = {
+    400: "The request could not be read.",
+    403: "Not allowed.",
+    404: "Not found.",
+    405: "This method is not allowed here.",
+    413: "The request is too large: at most {limit} bytes.",
+    500: "Something went wrong on our side. Please try again later.",
+    503: "The service is unavailable for a moment. Please try again shortly.",
+}
+
+
+def error_response(request: HttpRequest, status: int) -> HttpResponse:
+    """The error in the shape the caller reads: JSON on the API, plain text elsewhere."""
+    detail = ERRORS[status].format(limit=settings.REQUEST_BODY_MAX_BYTES)
+    if request.path.startswith(API_PREFIX):
+        response = JsonResponse({"detail": detail}, status=status)
+    else:
+        response = HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+    if status == 503:
+        response["Retry-After"] = "10"
+    return response
+
+
+def _as_json(response: HttpResponse) -> HttpResponse:
+    if response.get("Content-Type", "").startswith("application/json"):
+        return response
+    if response.status_code == 500 and settings.DEBUG:
+        return response  # the developer's traceback page
+    detail = ERRORS.get(response.status_code, response.reason_phrase)
+    shaped = JsonResponse({"detail": detail.format(limit=settings.REQUEST_BODY_MAX_BYTES)})
+    shaped.status_code = response.status_code
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if header in response:
+            shaped[header] = response[header]
+    return shaped
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The database could not be reached or could not serve (not a query it refused)."""
+    return isinstance(exc, OperationalError | InterfaceError)

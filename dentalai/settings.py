@@ -114,8 +114,14 @@ INSTALLED_APPS = [
     "demo",
 ]
 
+# Bodies over this are refused with a 413 (dentalai.middleware.RequestLimitsMiddleware); no
+# request the product takes comes near it (a Gmail push is ~1 KB, a Twilio form ~2 KB).
+REQUEST_BODY_MAX_BYTES = integer("REQUEST_BODY_MAX_BYTES", 1_048_576, 65_536, 52_428_800)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 MIDDLEWARE = [
-    # First: answers Pub/Sub's Gmail pushes before the rest of the stack (see it).
+    # First: the limits, the 503 and the API's JSON error shape hold for every request.
+    "dentalai.middleware.RequestLimitsMiddleware",
+    # Answers Pub/Sub's Gmail pushes before the rest of the stack (see it).
     "messaging.middleware.GmailPushShortcutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the request into the database (dentalai.untrusted).

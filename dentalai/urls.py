@@ -10,6 +10,8 @@ from messaging.api import GMAIL_PUSH_PATH, gmail_push
 admin.site.site_header = "Dental AI — clinic administration"
 admin.site.site_title = "Dental AI admin"
 
+handler500 = "dentalai.views.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -41,7 +41,7 @@ def test_the_home_page_shows_what_waits_for_staff(client, manager):
 def test_the_health_check_answers_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok"}
 
 
 def test_every_model_of_ours_declares_a_portable_primary_key():

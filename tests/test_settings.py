@@ -62,7 +62,22 @@ def test_postgresql_connections_persist_unless_pooled(tmp_path):
 )
 def test_a_mongodb_url_selects_django_mongodb_backend(url, tmp_path):
     db = database_from_url(url, sqlite_dir=tmp_path)
-    assert db == {"ENGINE": "django_mongodb_backend", "HOST": url, "NAME": "dentalai"}
+    assert db == {
+        "ENGINE": "django_mongodb_backend",
+        "HOST": url,
+        "NAME": "dentalai",
+        "OPTIONS": {"serverSelectionTimeoutMS": 2000, "connectTimeoutMS": 2000},
+    }
+
+
+def test_a_database_that_does_not_answer_is_given_up_on_within_seconds(tmp_path):
+    postgres = database_from_url("postgres://postgres@db.internal/dentalai", sqlite_dir=tmp_path)
+    mongodb = database_from_url(
+        "mongodb://db.internal/dentalai?serverSelectionTimeoutMS=9000", sqlite_dir=tmp_path
+    )
+
+    assert postgres["OPTIONS"]["connect_timeout"] == 2
+    assert mongodb["OPTIONS"] == {"connectTimeoutMS": 2000}  # the URL's own choice stands
 
 
 @pytest.mark.parametrize(
