@@ -3,6 +3,7 @@ token). Thin: each endpoint validates its input with a schema and calls one serv
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
+from ninja.errors import Throttled
 
 from appointments import services
 from appointments.availability import month_availability
@@ -21,24 +22,12 @@ from appointments.schemas import (
 )
 from dentalai.auth import JWTAuth
 from dentalai.schemas import ErrorOut, ValidationErrorOut
-from dentalai.throttles import SettingsRateThrottle
+from dentalai.throttles import THROTTLED, booking_try
 
 public_router = Router(tags=["Booking"])
 admin_router = Router(tags=["Appointments"], auth=JWTAuth())
 
 UNAUTHENTICATED = "A valid, unexpired bearer token is required."
-THROTTLED = "Too many attempts. Please wait a moment and try again."
-
-
-class BookingRateThrottle(SettingsRateThrottle):
-    """Bookings per client address (behind proxies: settings.NINJA_NUM_PROXIES)."""
-
-    scope = "booking_ip"
-    rate_setting = "BOOKING_RATE_PER_IP"
-
-    def get_cache_key(self, request: HttpRequest) -> str | None:
-        ident = self.get_ident(request)
-        return self.key_for(ident) if ident else None
 
 
 def examples(**named: object) -> dict:
@@ -50,7 +39,7 @@ def error(detail: str) -> dict:
     return {"content": examples(error={"detail": detail})}
 
 
-ADMIN_ERRORS = {401: ErrorOut, 422: ValidationErrorOut}
+ADMIN_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut}
 ADMIN_401 = {401: error(UNAUTHENTICATED)}
 
 
@@ -98,7 +87,6 @@ def availability(request: HttpRequest, query: Query[AvailabilityIn]):
         422: ValidationErrorOut,
         429: ErrorOut,
     },
-    throttle=[BookingRateThrottle()],
     summary="Book an appointment from the booking page",
     description=(
         "The booking page's submission (the final step of a recovery or recall).\n\n"
@@ -138,6 +126,8 @@ def availability(request: HttpRequest, query: Query[AvailabilityIn]):
     },
 )
 def book(request: HttpRequest, payload: BookingIn):
+    if (wait := booking_try(request)) is not None:
+        raise Throttled(wait=int(wait))
     service = services.service_resolve(
         service_id=payload.service_id, service_name=payload.service_name
     )
@@ -157,6 +147,7 @@ def book(request: HttpRequest, payload: BookingIn):
 
 @admin_router.get(
     "/appointments",
+    auth=JWTAuth("appointments.view_appointment"),
     response={200: AppointmentListOut, **ADMIN_ERRORS},
     summary="Appointments of a date range",
     description=(
@@ -179,6 +170,7 @@ def appointment_list(request: HttpRequest, query: Query[AppointmentListIn]):
 
 @admin_router.post(
     "/appointments",
+    auth=JWTAuth("appointments.add_appointment"),
     response={201: AppointmentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, **ADMIN_ERRORS},
     summary="Book an appointment for a patient (staff)",
     description=(
@@ -221,6 +213,7 @@ NOT_FOUND_ERROR = error(services.APPOINTMENT_NOT_FOUND)
 
 @admin_router.post(
     "/appointments/{appointment_id}/complete",
+    auth=JWTAuth("appointments.change_appointment"),
     response={200: AppointmentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, **ADMIN_ERRORS},
     summary="Mark an appointment completed (the conversion)",
     description=(
@@ -250,6 +243,7 @@ def appointment_complete(
 
 @admin_router.post(
     "/appointments/{appointment_id}/cancel",
+    auth=JWTAuth("appointments.change_appointment"),
     response={200: AppointmentOut, 404: ErrorOut, 409: ErrorOut, **ADMIN_ERRORS},
     summary="Cancel an appointment",
     description=(
@@ -272,6 +266,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: str):
 
 @admin_router.delete(
     "/appointments/{appointment_id}",
+    auth=JWTAuth("appointments.delete_appointment"),
     response={204: None, 404: ErrorOut, **ADMIN_ERRORS},
     summary="Delete an appointment",
     description=(

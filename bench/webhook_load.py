@@ -226,6 +226,7 @@ def run_django(args, dsn: str, run_id: str) -> Result:
         "DEBUG": "false",
         "SECRET_KEY": "webhook-benchmark-only-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "https://clinic.example.com",
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
         "PUBSUB_VERIFICATION_TOKEN": TOKEN,

@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from appointments.api import THROTTLED, BookingRateThrottle
 from appointments.availability import day_offered, month_availability
 from appointments.booking_links import BookingLinkError, booking_token_campaign_id
 from appointments.models import Appointment, Service
@@ -33,6 +32,7 @@ from booking.forms import ContactForm
 from campaigns.models import Campaign
 from dentalai.clinic_time import clinic_today, clinic_zone, computable
 from dentalai.errors import ApplicationError, Conflict, NotFound
+from dentalai.throttles import THROTTLED, booking_try
 
 SESSION_KEY = "booking_confirmed"
 MONTHS_AHEAD = 12
@@ -291,7 +291,7 @@ def details(request, service: str, day: str, time: str):
     if request.method != "POST":
         return render(request, "booking/details.html", context)
 
-    if not BookingRateThrottle().allow_request(request):
+    if booking_try(request) is not None:
         context["error"] = THROTTLED
         return render(request, "booking/details.html", context, status=429)
     if form is not None and not form.is_valid():

@@ -41,7 +41,8 @@ def _detail(campaign) -> dict:
 @router.get(
     "/dashboard-stats",
     tags=["Dashboard"],
-    response={200: DashboardStatsOut, 401: ErrorOut},
+    auth=JWTAuth("campaigns.view_campaign"),
+    response={200: DashboardStatsOut, 401: ErrorOut, 403: ErrorOut},
     summary="Dashboard KPIs",
     description=(
         "Every KPI of the dashboard in one call, computed by the database (two aggregation "
@@ -54,7 +55,8 @@ def get_dashboard_stats(request: HttpRequest):
 
 @router.get(
     "/campaigns",
-    response={200: CampaignListOut, 401: ErrorOut, 422: ValidationErrorOut},
+    auth=JWTAuth("campaigns.view_campaign"),
+    response={200: CampaignListOut, 401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut},
     summary="List campaigns",
     description=(
         "Campaigns, newest activity (`last_updated`) first, filtered by `status` and "
@@ -82,7 +84,14 @@ def list_campaigns(request: HttpRequest, filters: Query[CampaignFilters]):
 
 @router.post(
     "/campaigns/recovery",
-    response={201: CampaignCreatedOut, 401: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut},
+    auth=JWTAuth("campaigns.add_campaign"),
+    response={
+        201: CampaignCreatedOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        409: ErrorOut,
+        422: ValidationErrorOut,
+    },
     summary="Create a recovery campaign",
     description=(
         "Starts winning back a cold lead. The patient is found by email or phone (an existing "
@@ -105,7 +114,8 @@ def create_recovery_campaign(request: HttpRequest, payload: CampaignRecoveryIn):
 
 @router.get(
     "/campaigns/{campaign_id}",
-    response={200: CampaignDetailOut, 401: ErrorOut, 404: ErrorOut},
+    auth=JWTAuth("campaigns.view_campaign"),
+    response={200: CampaignDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Campaign details and conversation",
     description=(
         "The campaign in the seed's nested shape (`channel`, `follow_up_details`, "
@@ -120,9 +130,11 @@ def get_campaign(request: HttpRequest, campaign_id: str):
 
 @router.patch(
     "/campaigns/{campaign_id}/status",
+    auth=JWTAuth("campaigns.change_campaign"),
     response={
         200: CampaignDetailOut,
         401: ErrorOut,
+        403: ErrorOut,
         404: ErrorOut,
         409: ErrorOut,
         422: ValidationErrorOut,
@@ -145,7 +157,8 @@ def set_campaign_status(request: HttpRequest, campaign_id: str, payload: Campaig
     "/interactions/{campaign_id}",
     tags=["Interactions"],
     by_alias=True,
-    response={200: InteractionListOut, 401: ErrorOut, 404: ErrorOut},
+    auth=JWTAuth("campaigns.view_interaction"),
+    response={200: InteractionListOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="A campaign's interactions",
     description=(
         "Every message of the campaign, oldest first, in the seed's shape (`_id` is the same "

@@ -14,6 +14,7 @@ from ninja.security import HttpBearer
 
 from dentalai.errors import ApplicationError
 from dentalai.models import User
+from dentalai.roles import permission_check
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +88,17 @@ class JWTAuth(HttpBearer):
             return None
         return self.authenticate(request, token.strip())
 
+    def __init__(self, permission: str = ""):
+        super().__init__()
+        # What the operation needs, as Django's "app_label.codename" (dentalai.roles): "" for
+        # any signed-in staff member.
+        self.permission = permission
+
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = token_user(token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            return None
+        request.user = user
+        if self.permission:
+            permission_check(user, self.permission)
         return user

@@ -21,5 +21,7 @@ class Conflict(ApplicationError):
     status_code = 409
 
 
-class TooManyRequests(ApplicationError):
-    status_code = 429
+class Forbidden(ApplicationError):
+    """The staff member's role does not allow it (dentalai.roles)."""
+
+    status_code = 403

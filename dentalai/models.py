@@ -162,3 +162,19 @@ class JobRun(ObjectIdModel):
     @property
     def duration(self) -> dt.timedelta | None:
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+class ThrottleCounter(ObjectIdModel):
+    """One throttle's count in one window (dentalai.throttles), shared by every web process.
+    Changed only by compare-and-set updates, so concurrent requests cannot both take the
+    last try; a row outlives its window only until the daily clean-up."""
+
+    key = models.CharField(max_length=160, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="throttle_expires_idx")]
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

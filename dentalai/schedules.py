@@ -32,8 +32,10 @@ DUE_FOLLOWUPS = "due-followups"
 GMAIL_POLL = "gmail-history-poll"
 GMAIL_WATCH = "gmail-watch-renewal"
 WEBHOOK_DRAIN = "webhook-drain"
+THROTTLE_PRUNE = "throttle-prune"
 # Once a day at a quiet UTC time; a Gmail watch lapses after 7 days, so any daily time will do.
 GMAIL_WATCH_CRON = "40 6 * * *"
+THROTTLE_PRUNE_CRON = "50 6 * * *"
 
 FIELDS = (
     "func",
@@ -150,6 +152,17 @@ def planned_schedules(*, today: dt.date) -> list[Planned]:
                 "cron": GMAIL_WATCH_CRON,
             },
             f"cron '{GMAIL_WATCH_CRON}' {cron_zone().key}",
+        ),
+        # Throttle counters of ended windows (dentalai.throttles).
+        Planned(
+            THROTTLE_PRUNE,
+            {
+                "func": "dentalai.jobs.run_recorded",
+                "args": repr(("throttle_prune", "dentalai.throttles.counters_prune")),
+                "schedule_type": Schedule.CRON,
+                "cron": THROTTLE_PRUNE_CRON,
+            },
+            f"cron '{THROTTLE_PRUNE_CRON}' {cron_zone().key}",
         ),
     ]
 

@@ -55,6 +55,11 @@ CSRF_TRUSTED_ORIGINS = read("CSRF_TRUSTED_ORIGINS", env.list, [])
 
 # Public base URL of this site, used in links we send (booking, unsubscribe).
 SITE_URL = read("SITE_URL", env.url, "http://127.0.0.1:8000").geturl().rstrip("/")
+if not DEBUG and not SITE_URL.startswith("https://"):
+    # It is in every booking and unsubscribe link a patient gets.
+    raise ImproperlyConfigured(
+        f"SITE_URL must be an https:// URL when DEBUG is off, not {SITE_URL!r}"
+    )
 
 # --- Database ------------------------------------------------------------------------------
 DATABASE_URL = env.str("DATABASE_URL", default="")
@@ -109,6 +114,7 @@ INSTALLED_APPS = [
     "agent",
     "messaging",
     "django_htmx",
+    "csp",
     "dashboard",
     "booking",
     "demo",
@@ -133,6 +139,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -197,6 +204,7 @@ JWT_LIFETIME_MINUTES = read("JWT_LIFETIME_MINUTES", env.int, 15)
 # email, public booking per client IP.
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="20/15m")
 LOGIN_RATE_PER_EMAIL = env.str("LOGIN_RATE_PER_EMAIL", default="5/15m")
+LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="10/15m")
 BOOKING_RATE_PER_IP = env.str("BOOKING_RATE_PER_IP", default="20/h")
 # Behind a proxy: how many proxies append to X-Forwarded-For (the client is the one before).
 NINJA_NUM_PROXIES = read("NUM_PROXIES", env.int, 0)
@@ -207,7 +215,12 @@ BOOKING_MIN_LEAD_MINUTES = read("BOOKING_MIN_LEAD_MINUTES", env.int, 120)
 BOOKING_LINK_MAX_AGE_DAYS = read("BOOKING_LINK_MAX_AGE_DAYS", env.int, 30)
 if BOOKING_SLOT_STEP_MINUTES <= 0 or BOOKING_SLOT_STEP_MINUTES % 15:
     raise ImproperlyConfigured("BOOKING_SLOT_STEP_MINUTES must be a positive multiple of 15.")
-for _rate_name in ("LOGIN_RATE_PER_IP", "LOGIN_RATE_PER_EMAIL", "BOOKING_RATE_PER_IP"):
+for _rate_name in (
+    "LOGIN_RATE_PER_IP",
+    "LOGIN_RATE_PER_EMAIL",
+    "LOGIN_RATE_PER_ACCOUNT",
+    "BOOKING_RATE_PER_IP",
+):
     if not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", globals()[_rate_name]):
         raise ImproperlyConfigured(f"{_rate_name}: expected a rate like 10/15m")
 
@@ -342,9 +355,9 @@ STORAGES = {
     },
 }
 
-# --- Cache (throttling) -----------------------------------------------------------------------
-# Per-process memory by default; with several web processes set CACHE_URL (e.g.
-# redis://127.0.0.1:6379/1) so that throttles count across all of them.
+# --- Cache ----------------------------------------------------------------------------------
+# Per-process memory by default. The throttles count in the database, which every web process
+# shares; with CACHE_URL=redis://… (e.g. redis://127.0.0.1:6379/1) they count in Redis instead.
 CACHES = {"default": read("CACHE_URL", env.cache_url, "locmemcache://")}
 
 # --- Background jobs (django-q2) -------------------------------------------------------------
@@ -393,6 +406,24 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles, images and requests from this site
+# only — the pages carry no inline script and the API docs are served offline. Inline style
+# attributes stay allowed: the calendar places its blocks with them, and htmx adds its
+# indicator style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = boolean("SECURE_SSL_REDIRECT", True)

@@ -2,15 +2,15 @@
 
 from django.http import HttpRequest
 from ninja import Router
+from ninja.errors import Throttled
 
 from dentalai.auth import JWTAuth, staff_login
 from dentalai.schemas import ErrorOut, LoginIn, TokenOut, UserOut, ValidationErrorOut
-from dentalai.throttles import LoginRateThrottlePerEmail, LoginRateThrottlePerIP
+from dentalai.throttles import THROTTLED, login_succeeded, login_try
 
 router = Router(tags=["Staff auth"])
 
 EXAMPLE_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."  # noqa: S105 (truncated, for the docs)
-THROTTLED = "Too many attempts. Please wait a moment and try again."
 UNAUTHENTICATED = "A valid, unexpired bearer token is required."
 
 
@@ -28,15 +28,17 @@ def json_examples(**examples: dict) -> dict:
         422: ValidationErrorOut,
         429: ErrorOut,
     },
-    throttle=[LoginRateThrottlePerIP(), LoginRateThrottlePerEmail()],
     summary="Log in for an API token",
     description=(
         "Checks a staff member's email (any case) and password and returns a short-lived JWT "
         "(15 minutes by default) to send as `Authorization: Bearer <token>` on `/admin/*` and "
         "`/users/me`. Unknown email, wrong password and deactivated account all get the same "
         "401. Attempts are limited per client address (`LOGIN_RATE_PER_IP`, default 20 per 15 "
-        "minutes) and per email (`LOGIN_RATE_PER_EMAIL`, default 5 per 15 minutes); over either, "
-        "429 with `Retry-After` in seconds. A body that is not JSON is a 400."
+        "minutes); failures per email from one address (`LOGIN_RATE_PER_EMAIL`, default 5 per "
+        "15 minutes) and per email from addresses that have never logged in to it "
+        "(`LOGIN_RATE_PER_ACCOUNT`, default 10 per 15 minutes): a staff member's usual address "
+        "is never locked out by failures elsewhere. Over a limit, 429 with `Retry-After` in "
+        "seconds, and no password is checked. A body that is not JSON is a 400."
     ),
     openapi_extra={
         "requestBody": {
@@ -56,7 +58,11 @@ def json_examples(**examples: dict) -> dict:
     },
 )
 def login(request: HttpRequest, payload: LoginIn):
+    attempt = login_try(request, payload.email)
+    if attempt.wait is not None:
+        raise Throttled(wait=int(attempt.wait))
     token = staff_login(request, email=payload.email, password=payload.password)
+    login_succeeded(attempt)
     return TokenOut(access_token=token)
 
 

@@ -1,97 +1,226 @@
-"""Rate limits for the API, on ninja's throttling (a 429 with Retry-After, see dentalai/api.py).
+"""The one throttle of the product: staff login (the API and the dashboard draw on the same
+allowances) and the public booking (its API and its page).
 
-The rates come from settings on every request, not once at import, so a changed setting (an
-operator's, or a test's `settings` fixture) takes effect at once.
+Counters are shared by every web process — the database (`ThrottleCounter`, compare-and-set
+updates: two requests can never both take the last try), or Redis when CACHE_URL names it
+(atomic INCR) — and count in fixed windows of the rate's period. A try is taken *before* the
+work it guards (a password check, a booking), so a burst of concurrent requests gets exactly
+the allowance, and no more checks.
+
+Login (SPEC §9.1: a throttle an attacker cannot turn into a lock-out):
+- per client address, every attempt (LOGIN_RATE_PER_IP): one address cannot spray;
+- per account *and* address, failures (LOGIN_RATE_PER_EMAIL): guessing one password from one
+  place stops;
+- per account from addresses it has never logged in from, failures (LOGIN_RATE_PER_ACCOUNT):
+  guessing spread over many addresses stops, while the staff member's own usual address (one
+  she logged in from within KNOWN_ADDRESS_DAYS) keeps working whatever happens elsewhere.
+A successful login gives back its account tries: only failures lock anything.
+
+The rates are read from settings at each call ("count/period", period s, m, h or d), so a
+changed setting takes effect at once. Keys hold a hash of the email, never the email.
 """
 
+import datetime as dt
 import hashlib
-import json
 import logging
-import threading
+import math
+import re
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.http.request import RawPostDataException
-from ninja.throttling import SimpleRateThrottle
+from django.utils import timezone
+
+from dentalai.models import ThrottleCounter
 
 logger = logging.getLogger(__name__)
 
-
-class SettingsRateThrottle(SimpleRateThrottle):
-    """A sliding-window limit whose rate ("count/period", e.g. "5/15m") is the setting named by
-    `rate_setting`.
-
-    Ninja keeps one throttle instance per operation, shared by every request; its stock class
-    keeps per-request state on that instance, which threads serving requests at the same time
-    would overwrite. Here each request's state stays local, and only the wait (read back by
-    ninja right after a refusal, in the same thread) is kept, per thread."""
-
-    scope: str
-    rate_setting: str
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def get_rate(self) -> str:
-        return getattr(settings, self.rate_setting)
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        self._local.wait = None
-        key = self.get_cache_key(request)
-        if key is None:
-            return True
-        num_requests, duration = self.parse_rate(self.get_rate())
-        now = self.timer()
-        history = [moment for moment in self.cache.get(key, []) if moment > now - duration]
-        if len(history) >= num_requests:
-            oldest = history[-1] if history else now  # a rate of 0 refuses everything
-            self._local.wait = max(duration - (now - oldest), 0)
-            logger.warning("throttled: %s", self.scope)
-            return False
-        history.insert(0, now)
-        self.cache.set(key, history, duration)
-        return True
-
-    def wait(self) -> float | None:
-        return getattr(self._local, "wait", None)
-
-    def key_for(self, ident: str) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RATE = re.compile(r"(\d+)/(\d*)(s|sec|m|min|h|hour|d|day)")
+KNOWN_ADDRESS_DAYS = 30
+CAS_TRIES = 20  # compare-and-set retries under contention; past them the try is refused
+THROTTLED = "Too many attempts. Please wait a moment and try again."
 
 
-class LoginRateThrottlePerIP(SettingsRateThrottle):
-    """Login attempts per client address (behind proxies: settings.NINJA_NUM_PROXIES)."""
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
 
-    scope = "login_ip"
-    rate_setting = "LOGIN_RATE_PER_IP"
+    @classmethod
+    def parse(cls, text: str) -> "Rate":
+        """ "5/15m" → 5 per 900 s (units s, m, h, d, or sec, min, hour, day)."""
+        match = RATE.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(f"{text!r} is not a rate like 5/15m")
+        count, number, unit = match.groups()
+        return cls(int(count), int(number or 1) * PERIODS[unit[0]])
 
-    def get_cache_key(self, request: HttpRequest) -> str | None:
-        ident = self.get_ident(request)
-        return self.key_for(ident) if ident else None
+
+def rate_of(setting: str) -> Rate:
+    return Rate.parse(getattr(settings, setting))
 
 
-class LoginRateThrottlePerEmail(SettingsRateThrottle):
-    """Login attempts per account, whatever address they come from: the guard against password
-    guessing spread over many addresses. Keyed on the lower-cased email of the JSON body, hashed
-    so no email lands in the cache. A body that isn't a JSON object with a string email is not
-    counted here; the endpoint answers it with a 422."""
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind NUM_PROXIES proxies the address the
+    nearest of them saw (the last ones in X-Forwarded-For are the proxies' own)."""
+    proxies = settings.NINJA_NUM_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if proxies and forwarded:
+        addresses = [a.strip() for a in forwarded.split(",")]
+        return addresses[-min(proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
-    scope = "login_email"
-    rate_setting = "LOGIN_RATE_PER_EMAIL"
 
-    def get_cache_key(self, request: HttpRequest) -> str | None:
-        email = _json_body_field(request, "email")
-        if not isinstance(email, str) or not email.strip():
+def _hashed(text: str) -> str:
+    return hashlib.sha256(text.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+# --- Counters ------------------------------------------------------------------------------
+
+
+def _window(rate: Rate, now: dt.datetime) -> tuple[int, float]:
+    """The window's number and the seconds left in it."""
+    seconds = now.timestamp()
+    number = int(seconds // rate.seconds)
+    return number, (number + 1) * rate.seconds - seconds
+
+
+def _uses_redis() -> bool:
+    return "redis" in settings.CACHES["default"]["BACKEND"].lower()
+
+
+def take(key: str, rate: Rate, *, now: dt.datetime | None = None) -> float | None:
+    """Take one try from `key`'s allowance in the current window: None when taken, else the
+    seconds until the window ends (what Retry-After says)."""
+    now = now or timezone.now()
+    number, left = _window(rate, now)
+    full_key = f"throttle:{key}:{number}"
+    if rate.count == 0:
+        return left
+    if _uses_redis():
+        cache.add(full_key, 0, timeout=math.ceil(left) + 1)
+        return None if cache.incr(full_key) <= rate.count else left
+    expires_at = now + dt.timedelta(seconds=left)
+    for _ in range(CAS_TRIES):
+        count = ThrottleCounter.objects.filter(key=full_key).values_list("count", flat=True).first()
+        if count is None:
+            try:
+                with transaction.atomic():
+                    ThrottleCounter.objects.create(key=full_key, count=1, expires_at=expires_at)
+                return None
+            except IntegrityError:
+                continue  # another request created it first: count on it
+        if count >= rate.count:
+            return left
+        if ThrottleCounter.objects.filter(key=full_key, count=count).update(count=count + 1):
             return None
-        digest = hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass"))
-        return self.key_for(digest.hexdigest())
+    logger.warning("throttle contention: %s", key.split(":", 1)[0])
+    return left
 
 
-def _json_body_field(request: HttpRequest, name: str) -> object:
-    """`name` of the request's JSON object body; None for any body that isn't one (invalid JSON,
-    bad encoding, nesting too deep, a stream already read)."""
-    try:
-        data = json.loads(request.body)
-    except (ValueError, RecursionError, RawPostDataException):
-        return None
-    return data.get(name) if isinstance(data, dict) else None
+def give_back(key: str, rate: Rate, *, now: dt.datetime | None = None) -> None:
+    """Return one try taken in the current window (a success that should not count)."""
+    number, _ = _window(rate, now or timezone.now())
+    full_key = f"throttle:{key}:{number}"
+    if _uses_redis():
+        if cache.get(full_key):
+            cache.decr(full_key)
+        return
+    for _ in range(CAS_TRIES):
+        count = ThrottleCounter.objects.filter(key=full_key).values_list("count", flat=True).first()
+        if not count:
+            return
+        if ThrottleCounter.objects.filter(key=full_key, count=count).update(count=count - 1):
+            return
+
+
+def counters_prune(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete the counters whose window has ended (a daily job)."""
+    deleted, _ = ThrottleCounter.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return {"deleted": deleted}
+
+
+# --- Login ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginTry:
+    """The tries a login attempt took; `wait` is set (seconds) when it may not go ahead."""
+
+    taken: tuple[tuple[str, Rate], ...]
+    account: str
+    address: str
+    wait: float | None = None
+
+
+def login_try(request: HttpRequest, email: str) -> LoginTry:
+    """Take a login's tries before its password is checked. When one of them is refused the
+    others are given back and the result carries the wait."""
+    address, account = client_address(request), _hashed(email or "")
+    wanted = [(f"login_ip:{address}", rate_of("LOGIN_RATE_PER_IP"))]
+    if (email or "").strip():
+        wanted.append((f"login_pair:{account}:{address}", rate_of("LOGIN_RATE_PER_EMAIL")))
+        if not _known_address(account, address):
+            wanted.append((f"login_account:{account}", rate_of("LOGIN_RATE_PER_ACCOUNT")))
+    taken = []
+    for key, rate in wanted:
+        wait = take(key, rate)
+        if wait is not None:
+            for done_key, done_rate in taken:
+                give_back(done_key, done_rate)
+            logger.warning("throttled: %s", key.split(":", 1)[0])
+            return LoginTry((), account, address, wait=max(wait, 1.0))
+        taken.append((key, rate))
+    return LoginTry(tuple(taken), account, address)
+
+
+def login_succeeded(attempt: LoginTry) -> None:
+    """Only failures count against the account; its address becomes a known one."""
+    for key, rate in attempt.taken:
+        if not key.startswith("login_ip:"):
+            give_back(key, rate)
+    if attempt.account:
+        _remember_address(attempt.account, attempt.address)
+
+
+def _known_key(account: str, address: str) -> str:
+    return f"known:{account}:{_hashed(address)}"
+
+
+def _known_address(account: str, address: str) -> bool:
+    key = _known_key(account, address)
+    if _uses_redis():
+        return bool(cache.get(key))
+    return ThrottleCounter.objects.filter(key=key, expires_at__gt=timezone.now()).exists()
+
+
+def _remember_address(account: str, address: str) -> None:
+    key, days = _known_key(account, address), dt.timedelta(days=KNOWN_ADDRESS_DAYS)
+    if _uses_redis():
+        cache.set(key, 1, timeout=int(days.total_seconds()))
+        return
+    expires_at = timezone.now() + days
+    if not ThrottleCounter.objects.filter(key=key).update(expires_at=expires_at):
+        try:
+            with transaction.atomic():
+                ThrottleCounter.objects.create(key=key, count=1, expires_at=expires_at)
+        except IntegrityError:
+            pass  # remembered by a concurrent login
+
+
+def wait_message(wait: float) -> str:
+    minutes = max(1, math.ceil(wait / 60))
+    return "Too many login attempts. Please wait {} and try again.".format(
+        "a minute" if minutes == 1 else f"{minutes} minutes"
+    )
+
+
+# --- Booking -------------------------------------------------------------------------------
+
+
+def booking_try(request: HttpRequest) -> float | None:
+    """Take a public booking's try for its client address: None, or the seconds to wait."""
+    return take(f"booking_ip:{client_address(request)}", rate_of("BOOKING_RATE_PER_IP"))

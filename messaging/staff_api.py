@@ -21,9 +21,11 @@ router = Router(tags=["Campaigns"], auth=JWTAuth())
 
 @router.post(
     "/campaigns/{campaign_id}/respond",
+    auth=JWTAuth("campaigns.add_interaction"),
     response={
         200: CampaignRespondOut,
         401: ErrorOut,
+        403: ErrorOut,
         404: ErrorOut,
         409: ErrorOut,
         422: ValidationErrorOut,
@@ -62,7 +64,14 @@ def respond_to_campaign(request: HttpRequest, campaign_id: str, payload: Campaig
 @router.post(
     "/interactions",
     tags=["Interactions"],
-    response={201: InteractionCreatedOut, 401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
+    auth=JWTAuth("campaigns.add_interaction"),
+    response={
+        201: InteractionCreatedOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        422: ValidationErrorOut,
+    },
     summary="Record an interaction (nothing is sent)",
     description=(
         "Adds a message to a campaign's conversation WITHOUT sending it: for logging a "

@@ -907,13 +907,14 @@ def test_it_answers_404_when_changing_an_unknown_campaign(staff, campaign_id):
 # --- Documentation ----------------------------------------------------------------------------
 
 OPERATIONS = {
-    ("/api/v1/admin/dashboard-stats", "get"): {"200", "401"},
-    ("/api/v1/admin/campaigns", "get"): {"200", "401", "422"},
-    ("/api/v1/admin/campaigns/recovery", "post"): {"201", "401", "409", "422"},
-    ("/api/v1/admin/campaigns/{campaign_id}", "get"): {"200", "401", "404"},
+    ("/api/v1/admin/dashboard-stats", "get"): {"200", "401", "403"},
+    ("/api/v1/admin/campaigns", "get"): {"200", "401", "403", "422"},
+    ("/api/v1/admin/campaigns/recovery", "post"): {"201", "401", "403", "409", "422"},
+    ("/api/v1/admin/campaigns/{campaign_id}", "get"): {"200", "401", "403", "404"},
     ("/api/v1/admin/campaigns/{campaign_id}/respond", "post"): {
         "200",
         "401",
+        "403",
         "404",
         "409",
         "422",
@@ -921,12 +922,13 @@ OPERATIONS = {
     ("/api/v1/admin/campaigns/{campaign_id}/status", "patch"): {
         "200",
         "401",
+        "403",
         "404",
         "409",
         "422",
     },
-    ("/api/v1/admin/interactions/{campaign_id}", "get"): {"200", "401", "404"},
-    ("/api/v1/admin/interactions", "post"): {"201", "401", "404", "422"},
+    ("/api/v1/admin/interactions/{campaign_id}", "get"): {"200", "401", "403", "404"},
+    ("/api/v1/admin/interactions", "post"): {"201", "401", "403", "404", "422"},
 }
 
 

@@ -1,17 +1,10 @@
 """Staff login and logout on the dashboard: sessions, CSRF, the throttle."""
 
-import pytest
-from django.core.cache import cache
+import re
+
 from django.test import Client
 
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def clear_throttles():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_it_logs_in_and_goes_where_the_visitor_was_heading(client, front_desk):
@@ -74,7 +67,7 @@ def test_it_throttles_guessing_one_account(client, front_desk, settings):
     response = client.post("/login/", {"username": front_desk.email, "password": PASSWORD})
 
     assert response.status_code == 429
-    assert "Too many login attempts. Please wait 15 minutes and try again." in response.text
+    assert re.search(r"Too many login attempts\. Please wait (a minute|\d+ minutes)", response.text)
     assert int(response["Retry-After"]) > 0
     assert client.get("/").status_code == 302
     # Another account from the same address is not locked out.

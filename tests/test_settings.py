@@ -123,6 +123,15 @@ def manage_check(*args: str, **env: str) -> subprocess.CompletedProcess:
         ({"Q_BROKER": "mongodb"}, "Q_MONGODB_URL"),
         ({"DATABASE_POOL_SIZE": "-2"}, "DATABASE_POOL_SIZE"),
         ({"WEBHOOK_DRAIN_COALESCE_SECONDS": "600"}, "WEBHOOK_DRAIN_COALESCE_SECONDS"),
+        (
+            {
+                "DEBUG": "false",
+                "SECRET_KEY": "k" * 50,
+                "ALLOWED_HOSTS": "clinic.example.com",
+                "SITE_URL": "http://clinic.example.com",
+            },
+            "SITE_URL must be an https:// URL",
+        ),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(env, message):

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 from django_q.models import OrmQ
 
@@ -80,6 +81,16 @@ def app_connections() -> int:
 
 @pytest.fixture
 def web_server():
+    yield from serve()
+
+
+@pytest.fixture
+def web_server_on_redis():
+    """The same server, its cache (and so its throttles) on the Redis CI runs."""
+    yield from serve(CACHE_URL="redis://127.0.0.1:6379/15")
+
+
+def serve(**extra: str):
     if connection.vendor != "postgresql":
         pytest.skip(
             "The shipped server pools PostgreSQL connections and needs a database another "
@@ -94,10 +105,12 @@ def web_server():
         "DEBUG": "false",
         "SECRET_KEY": "web-server-test-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "https://clinic.example.com",
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
         "PUBSUB_VERIFICATION_TOKEN": TOKEN,
         "Q_SYNC": "false",
+        **extra,
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(
@@ -135,3 +148,20 @@ def test_the_shipped_server_stores_every_push_within_its_connection_pools(web_se
     # The drains were queued coalesced: at least one, far fewer than one per push.
     assert 1 <= OrmQ.objects.count() <= 2 * WORKERS * 10
     assert post(f"{web_server}/api/v1/webhooks/gmail?token=wrong", push_body("x")) == 401
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("server", ["web_server", "web_server_on_redis"])
+def test_a_burst_of_logins_across_workers_gets_exactly_the_allowance(server, manager, request):
+    """30 wrong passwords for one account at once, spread by gunicorn over its workers: the
+    counts are shared and taken before the password check, so exactly LOGIN_RATE_PER_EMAIL
+    (5) passwords are checked."""
+    base = request.getfixturevalue(server)
+    if server == "web_server_on_redis":
+        redis.Redis(db=15).flushdb()
+    body = {"email": manager.email, "password": "a wrong guess"}
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(pool.map(lambda _: post(f"{base}/api/v1/auth/login", body), range(30)))
+
+    assert sorted(statuses) == [401] * 5 + [429] * 25

@@ -19,6 +19,7 @@ from dashboard.forms import AppointmentCreateForm, CalendarForm, CompleteForm
 from dashboard.views.common import get_or_404
 from dentalai.clinic_time import clinic_today, clinic_zone
 from dentalai.errors import ApplicationError, NotFound
+from dentalai.roles import requires
 
 ROW_MINUTES = 15
 DEFAULT_HOURS = (dt.time(8), dt.time(18))
@@ -194,6 +195,7 @@ def _initial(request) -> dict:
 
 
 @login_required
+@requires("appointments.add_appointment")
 def appointment_new(request):
     providers = selectors.providers()
     if request.method == "POST":
@@ -235,6 +237,7 @@ def appointment_new(request):
 
 
 @login_required
+@requires("appointments.change_appointment")
 @require_POST
 def appointment_complete(request, appointment_id: str):
     appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
@@ -265,6 +268,7 @@ def appointment_complete(request, appointment_id: str):
 
 
 @login_required
+@requires("appointments.change_appointment")
 @require_POST
 def appointment_cancel(request, appointment_id: str):
     appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)

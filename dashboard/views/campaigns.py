@@ -13,6 +13,7 @@ from dashboard import selectors
 from dashboard.forms import CampaignFilterForm, ReplyForm, StatusForm
 from dashboard.views.common import get_or_404, page_of
 from dentalai.errors import ApplicationError
+from dentalai.roles import requires
 from messaging import staff
 
 # What each status change is called on its button, from where staff stand.
@@ -83,6 +84,7 @@ def campaign_detail(request, campaign_id: str):
 
 
 @login_required
+@requires("campaigns.add_interaction")
 @require_POST
 def campaign_reply(request, campaign_id: str):
     campaign = get_or_404(campaign_selectors.campaign_get, campaign_id=campaign_id)
@@ -107,6 +109,7 @@ def campaign_reply(request, campaign_id: str):
 
 
 @login_required
+@requires("campaigns.change_campaign")
 @require_POST
 def campaign_status(request, campaign_id: str):
     campaign = get_or_404(campaign_selectors.campaign_get, campaign_id=campaign_id)

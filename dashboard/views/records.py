@@ -16,6 +16,7 @@ from dashboard.forms import (
 )
 from dashboard.views.common import get_or_404, page_of
 from dentalai.audit import audit_record
+from dentalai.roles import requires
 
 # --- Patients -----------------------------------------------------------------------------
 
@@ -65,6 +66,7 @@ def _article(article_id: str) -> KnowledgeArticle:
 
 
 @login_required
+@requires("agent.change_knowledgearticle")
 def knowledge_edit(request, article_id: str | None = None):
     article = _article(article_id) if article_id else None
     form = KnowledgeArticleForm(request.POST or None, instance=article)
@@ -81,6 +83,7 @@ def knowledge_edit(request, article_id: str | None = None):
 
 
 @login_required
+@requires("agent.add_knowledgearticle")
 def knowledge_import(request):
     if request.method != "POST":
         return redirect("dashboard:knowledge")

@@ -40,8 +40,14 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """Pages in contexts of their own (separate cookies: a staff member, a patient)."""
+    """Pages in contexts of their own (separate cookies: a staff member, a patient). Every page
+    runs under the site's Content-Security-Policy: anything it refuses fails the test."""
     contexts = []
+    refused: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
 
     def make(*, mobile: bool = False):
         context = browser.new_context(
@@ -51,11 +57,14 @@ def new_page(browser):
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not refused, refused
 
 
 @pytest.fixture
