@@ -15,17 +15,32 @@ import pytest
 import schemathesis
 from django.conf import settings as django_settings
 from django.core import signals
-from django.core.cache import cache
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from tests.conftest import bearer
 
 MAX_EXAMPLES = 25
 DEADLINE_MS = 2000
+WORKFLOWS = 60  # stateful scenarios, each a chain of up to STEPS linked calls
+STEPS = 6
+
+# What broke PostgreSQL before (issue 13): NUL in any string (schemathesis generates it unless
+# told not to: said here so it stays on), and days the calendar cannot compute with — the
+# edges of what a date can be, beside ordinary ones.
+EDGE_DAYS = [dt.date(1, 1, 1), dt.date(1899, 12, 31), dt.date(3000, 1, 1), dt.date(9999, 12, 31)]
+days = st.sampled_from(EDGE_DAYS) | st.dates()
+schemathesis.openapi.format("date", days.map(dt.date.isoformat))
+schemathesis.openapi.format(
+    "date-time",
+    st.builds(dt.datetime.combine, days, st.times(), st.sampled_from([dt.UTC, None])).map(
+        dt.datetime.isoformat
+    ),
+)
 
 
 def load_schema():
@@ -34,6 +49,7 @@ def load_schema():
 
     loaded = schemathesis.openapi.from_dict(api.get_openapi_schema())
     loaded.app = application
+    loaded.config.generation.update(allow_x00=True)
     return loaded
 
 
@@ -42,14 +58,12 @@ schema = load_schema()
 
 @pytest.fixture(autouse=True)
 def fuzzable(settings):
-    """Throttles out of the way, and no throttle counts left from another test."""
+    """Throttles out of the way."""
     settings.ALLOWED_HOSTS = ["*"]
     settings.LOGIN_RATE_PER_IP = "100000/s"
     settings.LOGIN_RATE_PER_EMAIL = "100000/s"
+    settings.LOGIN_RATE_PER_ACCOUNT = "100000/s"
     settings.BOOKING_RATE_PER_IP = "100000/s"
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @contextmanager
@@ -134,3 +148,47 @@ def test_no_operation_answers_with_a_server_error(case, manager, real_ids):
         with keeping_the_test_transaction():
             response = case.call(headers=headers)
         case.validate_response(response, checks=[not_a_server_error])
+
+
+# --- Stateful: chains of calls on what earlier calls made -----------------------------------
+
+
+class Workflow(schema.as_state_machine()):
+    """Scenarios schemathesis chains from the links it infers between operations (a created
+    appointment is completed, cancelled, deleted; a listed campaign is read, answered, moved),
+    as the office manager; no step may answer with a server error."""
+
+    headers: dict = {}
+
+    def setup(self):
+        # Each scenario starts from the same database, so a failing one replays the same.
+        self.scenario = transaction.atomic()
+        self.scenario.__enter__()
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self.scenario.__exit__(None, None, None)
+
+    def get_call_kwargs(self, case):
+        return {"headers": self.headers}
+
+    def call(self, case, **kwargs):
+        with keeping_the_test_transaction():
+            return case.call(**kwargs)
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs):
+        case.validate_response(response, checks=[not_a_server_error])
+
+
+def test_no_chain_of_operations_answers_with_a_server_error(manager, real_ids):
+    Workflow.headers = bearer(manager)
+    Workflow.run(
+        settings=settings(
+            max_examples=WORKFLOWS,
+            stateful_step_count=STEPS,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
