@@ -97,6 +97,31 @@ def test_successful_logins_do_not_count_against_staff(client, front_desk, settin
         client.post("/logout/")
 
 
+def test_guessing_through_the_api_from_elsewhere_does_not_lock_her_out_of_the_dashboard(
+    client, front_desk
+):
+    desk = {"REMOTE_ADDR": "10.0.0.1"}
+    first = client.post("/login/", {"username": front_desk.email, "password": PASSWORD}, **desk)
+    assert first.status_code == 302
+    client.post("/logout/")
+    for n in range(30):
+        Client().post(
+            "/api/v1/auth/login",
+            {"email": front_desk.email, "password": f"guess {n}"},
+            content_type="application/json",
+            REMOTE_ADDR=f"198.51.100.{n}",
+        )
+
+    mine = client.post("/login/", {"username": front_desk.email, "password": PASSWORD}, **desk)
+    theirs = Client().post(
+        "/login/", {"username": front_desk.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
+
+    assert mine.status_code == 302  # signed in, at her usual desk
+    assert theirs.status_code == 429  # an address the account has never used waits
+    assert "Too many login attempts" in theirs.text
+
+
 def test_the_admin_login_is_the_same_throttled_door(client, front_desk, settings):
     settings.LOGIN_RATE_PER_EMAIL = "1/15m"
     client.post("/admin/login/", {"username": front_desk.email, "password": "guess"})
