@@ -97,7 +97,9 @@ def test_campaigns_are_consistent_with_their_status(demo_clinic):
         elif campaign.channel_type == Channel.WHATSAPP:
             assert campaign.thread_id == f"whatsapp:{phone}"
         if campaign.status == CampaignStatus.ATTEMPTING_RECOVERY:
-            assert 1 <= campaign.attempts_made < campaign.max_attempts
+            # After the last message it still waits one interval for a reply before it fails
+            # (whether a story ends in that wait depends on the hour the demo is seeded at).
+            assert 1 <= campaign.attempts_made <= campaign.max_attempts
             assert campaign.next_attempt_at is not None
         else:
             assert campaign.next_attempt_at is None
