@@ -1,12 +1,13 @@
-"""Requests refused at the door: control characters in the URL, or in a form a page posts
-(dentalai.untrusted). JSON bodies are the API schemas' to judge (the `Text` type), and the
-webhooks' payloads are cleaned, not refused, where they are stored."""
+"""Requests refused at the door, and the shape of every error: control characters in the URL,
+or in a form a page posts (dentalai.untrusted; JSON bodies are the API schemas' to judge, the
+`Text` type, and the webhooks' payloads are cleaned, not refused, where they are stored); bodies
+over the limit; a database that cannot be reached."""
 
 from urllib.parse import unquote
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from dentalai.untrusted import REFUSED, has_control
 
@@ -20,9 +21,7 @@ class RefuseControlCharactersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._refused(request):
-            if request.path.startswith(API_PREFIX):
-                return JsonResponse({"detail": REFUSED}, status=400)
-            return HttpResponseBadRequest(REFUSED, content_type="text/plain; charset=utf-8")
+            return error_response(request, 400, REFUSED)
         return self.get_response(request)
 
     @staticmethod
@@ -74,9 +73,14 @@ ERRORS = {
 }
 
 
-def error_response(request: HttpRequest, status: int) -> HttpResponse:
-    """The error in the shape the caller reads: JSON on the API, plain text elsewhere."""
-    detail = ERRORS[status].format(limit=settings.REQUEST_BODY_MAX_BYTES)
+def _detail(status: int, default: str = "") -> str:
+    return ERRORS.get(status, default).format(limit=settings.REQUEST_BODY_MAX_BYTES)
+
+
+def error_response(request: HttpRequest, status: int, detail: str = "") -> HttpResponse:
+    """The error in the shape the caller reads: JSON on the API, plain text elsewhere; `detail`
+    says why, by default what ERRORS says for the status."""
+    detail = detail or _detail(status)
     if request.path.startswith(API_PREFIX):
         response = JsonResponse({"detail": detail}, status=status)
     else:
@@ -91,9 +95,8 @@ def _as_json(response: HttpResponse) -> HttpResponse:
         return response
     if response.status_code == 500 and settings.DEBUG:
         return response  # the developer's traceback page
-    detail = ERRORS.get(response.status_code, response.reason_phrase)
-    shaped = JsonResponse({"detail": detail.format(limit=settings.REQUEST_BODY_MAX_BYTES)})
-    shaped.status_code = response.status_code
+    detail = _detail(response.status_code, response.reason_phrase)
+    shaped = JsonResponse({"detail": detail}, status=response.status_code)
     for header in ("Allow", "Retry-After", "WWW-Authenticate"):
         if header in response:
             shaped[header] = response[header]

@@ -81,23 +81,22 @@ def _hashed(text: str) -> str:
 # --- Counters ------------------------------------------------------------------------------
 
 
-def _window(rate: Rate, now: dt.datetime) -> tuple[int, float]:
-    """The window's number and the seconds left in it."""
-    seconds = now.timestamp()
-    number = int(seconds // rate.seconds)
-    return number, (number + 1) * rate.seconds - seconds
-
-
 def _uses_redis() -> bool:
     return "redis" in settings.CACHES["default"]["BACKEND"].lower()
+
+
+def _counter(key: str, rate: Rate, now: dt.datetime) -> tuple[str, float]:
+    """The key of `key`'s counter in the window `now` is in, and the seconds left in it."""
+    seconds = now.timestamp()
+    number = int(seconds // rate.seconds)
+    return f"throttle:{key}:{number}", (number + 1) * rate.seconds - seconds
 
 
 def take(key: str, rate: Rate, *, now: dt.datetime | None = None) -> float | None:
     """Take one try from `key`'s allowance in the current window: None when taken, else the
     seconds until the window ends (what Retry-After says)."""
     now = now or timezone.now()
-    number, left = _window(rate, now)
-    full_key = f"throttle:{key}:{number}"
+    full_key, left = _counter(key, rate, now)
     if rate.count == 0:
         return left
     if _uses_redis():
@@ -123,8 +122,7 @@ def take(key: str, rate: Rate, *, now: dt.datetime | None = None) -> float | Non
 
 def give_back(key: str, rate: Rate, *, now: dt.datetime | None = None) -> None:
     """Return one try taken in the current window (a success that should not count)."""
-    number, _ = _window(rate, now or timezone.now())
-    full_key = f"throttle:{key}:{number}"
+    full_key, _ = _counter(key, rate, now or timezone.now())
     if _uses_redis():
         if cache.get(full_key):
             cache.decr(full_key)

@@ -15,7 +15,6 @@ recorded (QUEUED) and handed to `interaction_send`, which ends it SENT or FAILED
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from dentalai.errors import Conflict
 from dentalai.models import User
+from messaging.conf import messaging_settings
 from messaging.policy import send_time
 from messaging.services import (
     UNEXPECTED_SEND_ERROR,
@@ -150,7 +150,7 @@ def _sent_before(idempotency_key: str) -> Interaction | None:
     earlier = Interaction.objects.filter(idempotency_key=idempotency_key).first()
     if earlier is None:
         return None
-    stalled = timezone.now() - dt.timedelta(seconds=settings.SEND_TIMEOUT_SECONDS)
+    stalled = timezone.now() - dt.timedelta(seconds=messaging_settings().send_timeout_seconds)
     if (
         earlier.delivery_status == DeliveryStatus.QUEUED
         and not (earlier.external_id or earlier.error)
