@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from agent.safety import cap, strip_links
-from campaigns.choices import CampaignType, MessageKind
+from campaigns.choices import VISIT_KINDS, CampaignType, MessageKind
 from dentalai.choices import Channel
 
 # The kinds the agent writes (a staff reply and a patient's message are written by people).
-COMPOSED_KINDS = tuple(k for k in MessageKind if k not in (MessageKind.STAFF, MessageKind.REPLY))
+COMPOSED_KINDS = tuple(
+    k for k in MessageKind if k not in {MessageKind.STAFF, MessageKind.REPLY, *VISIT_KINDS}
+)
 SMS_LIMIT = 320
 EMAIL_LIMIT = 2000
 _INQUIRY_LIMIT = 80

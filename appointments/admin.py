@@ -5,9 +5,16 @@ from django.http import HttpResponseRedirect
 
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment, ProviderSchedule, Service, TimeOff
-from appointments.services import appointment_clash, appointment_save
+from appointments.services import (
+    appointment_cancel,
+    appointment_clash,
+    appointment_complete,
+    appointment_confirm,
+    appointment_no_show,
+    appointment_save,
+)
 from dentalai.admin import UserAdmin
-from dentalai.errors import Conflict
+from dentalai.errors import ApplicationError, Conflict
 from patients.admin import PatientAdmin, PhoneSearchMixin, ViewOnlyInline
 
 
@@ -86,7 +93,6 @@ class AppointmentAdminForm(forms.ModelForm):
             "provider",
             "appointment_date",
             "duration_minutes",
-            "status",
             "notes",
             "campaign",
             "created_from",
@@ -116,7 +122,7 @@ class AppointmentAdminForm(forms.ModelForm):
             provider=provider,
             appointment_date=start,
             duration_minutes=minutes,
-            status=cleaned.get("status") or AppointmentStatus.BOOKED,
+            status=self.instance.status or AppointmentStatus.BOOKED,
         )
         clash = appointment_clash(appointment=edited)
         if clash is not None:
@@ -145,7 +151,10 @@ class AppointmentAdmin(PhoneSearchMixin, admin.ModelAdmin):
     # Not the provider: an autocomplete needs permission to browse staff accounts, which the
     # front desk does not have; a clinic's providers fit in a plain list.
     autocomplete_fields = ("patient", "campaign")
-    readonly_fields = ("id", "created_at", "updated_at")
+    # The status changes only through the actions below (the status door, with its effects:
+    # the campaign, the treatment history, the patient's messages).
+    readonly_fields = ("status", "id", "created_at", "updated_at")
+    actions = ("mark_confirmed", "mark_completed", "mark_no_show", "mark_cancelled")
     fieldsets = (
         (
             None,
@@ -164,6 +173,33 @@ class AppointmentAdmin(PhoneSearchMixin, admin.ModelAdmin):
         ("Origin", {"fields": ("campaign", "created_from")}),
         ("Record", {"fields": ("id", "created_at", "updated_at")}),
     )
+
+    def _apply(self, request, queryset, change, done: str) -> None:
+        changed = 0
+        for appointment in queryset:
+            try:
+                change(actor=request.user, appointment_id=appointment.pk)
+                changed += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{appointment}: {exc.message}", messages.WARNING)
+        if changed:
+            self.message_user(request, f"{changed} {done}.", messages.SUCCESS)
+
+    @admin.action(description="Mark confirmed", permissions=["change"])
+    def mark_confirmed(self, request, queryset):
+        self._apply(request, queryset, appointment_confirm, "marked confirmed")
+
+    @admin.action(description="Mark completed (the visit took place)", permissions=["change"])
+    def mark_completed(self, request, queryset):
+        self._apply(request, queryset, appointment_complete, "marked completed")
+
+    @admin.action(description="Mark no-show", permissions=["change"])
+    def mark_no_show(self, request, queryset):
+        self._apply(request, queryset, appointment_no_show, "marked a no-show")
+
+    @admin.action(description="Cancel", permissions=["change"])
+    def mark_cancelled(self, request, queryset):
+        self._apply(request, queryset, appointment_cancel, "cancelled")
 
     def save_model(self, request, obj, form, change):
         appointment_save(actor=request.user, appointment=obj)

@@ -153,8 +153,8 @@ def book(request: HttpRequest, payload: BookingIn):
     description=(
         "Appointments starting on the clinic-local days `start_date` to `end_date` (both "
         "included; either may be left out for an open range), optionally of one provider and "
-        "one status (`booked`, `completed`, `cancelled`), in start order. `appointment_date` is "
-        "in UTC. `end_date` before `start_date` is a 422."
+        "one status (`booked`, `confirmed`, `completed`, `cancelled`, `no_show`), in start "
+        "order. `appointment_date` is in UTC. `end_date` before `start_date` is a 422."
     ),
     openapi_extra={"responses": ADMIN_401},
 )
@@ -217,8 +217,10 @@ NOT_FOUND_ERROR = error(services.APPOINTMENT_NOT_FOUND)
     response={200: AppointmentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, **ADMIN_ERRORS},
     summary="Mark an appointment completed (the conversion)",
     description=(
-        "The visit took place: a booked appointment becomes `completed` (any other status is a "
-        "409). Its campaign becomes RECOVERED when the status machine allows. The patient "
+        "The visit took place: a booked or confirmed appointment (or one marked a no-show by "
+        "mistake) becomes `completed` (any other status is a 409) and its service joins the "
+        "patient's treatment history. Its campaign becomes RECOVERED when the status machine "
+        "allows. The patient "
         "becomes an EXISTING patient, and an optional `next_follow_up_date` (not in the past; "
         "otherwise 400) sets when they are due back, which starts a recall campaign that day. "
         "The body may be left out. An unknown id is a 404."
@@ -227,7 +229,7 @@ NOT_FOUND_ERROR = error(services.APPOINTMENT_NOT_FOUND)
         "responses": {
             **ADMIN_401,
             404: NOT_FOUND_ERROR,
-            409: error("Only a booked appointment can be completed; this one is cancelled."),
+            409: error("This appointment is cancelled; it cannot be completed."),
         }
     },
 )
@@ -247,7 +249,8 @@ def appointment_complete(
     response={200: AppointmentOut, 404: ErrorOut, 409: ErrorOut, **ADMIN_ERRORS},
     summary="Cancel an appointment",
     description=(
-        "A booked appointment becomes `cancelled` (any other status is a 409) and its time is "
+        "A booked or confirmed appointment becomes `cancelled` (any other status is a 409), "
+        "who cancelled and when are kept on it, and its time is "
         "free again at once. When its campaign was BOOKING_INITIATED on this booking alone, the "
         "campaign goes back to RE_ENGAGED — the conversation goes on — with its booking status "
         "back to FORM_SENT when a booking link was sent (else cleared). An unknown id is a 404."
@@ -256,12 +259,57 @@ def appointment_complete(
         "responses": {
             **ADMIN_401,
             404: NOT_FOUND_ERROR,
-            409: error("Only a booked appointment can be cancelled; this one is completed."),
+            409: error("This appointment is completed; it cannot be cancelled."),
         }
     },
 )
 def appointment_cancel(request: HttpRequest, appointment_id: str):
     return services.appointment_cancel(actor=request.user, appointment_id=appointment_id)
+
+
+@admin_router.post(
+    "/appointments/{appointment_id}/confirm",
+    auth=JWTAuth("appointments.change_appointment"),
+    response={200: AppointmentOut, 404: ErrorOut, 409: ErrorOut, **ADMIN_ERRORS},
+    summary="Mark an appointment confirmed",
+    description=(
+        "The patient said they are coming: a booked appointment becomes `confirmed` "
+        "(`confirmed_at` is set; confirming a confirmed one changes nothing; any other status "
+        "is a 409). An unknown id is a 404."
+    ),
+    openapi_extra={
+        "responses": {
+            **ADMIN_401,
+            404: NOT_FOUND_ERROR,
+            409: error("This appointment is cancelled; it cannot be confirmed."),
+        }
+    },
+)
+def appointment_confirm(request: HttpRequest, appointment_id: str):
+    return services.appointment_confirm(actor=request.user, appointment_id=appointment_id)
+
+
+@admin_router.post(
+    "/appointments/{appointment_id}/no-show",
+    auth=JWTAuth("appointments.change_appointment"),
+    response={200: AppointmentOut, 404: ErrorOut, 409: ErrorOut, **ADMIN_ERRORS},
+    summary="Mark an appointment a no-show",
+    description=(
+        "The patient did not come: a booked or confirmed appointment whose start has passed "
+        "becomes `no_show` (before its start, or in any other status, a 409). What is left of "
+        "its time is free again, and the patient is sent one kind message with a link to book "
+        "again. An unknown id is a 404."
+    ),
+    openapi_extra={
+        "responses": {
+            **ADMIN_401,
+            404: NOT_FOUND_ERROR,
+            409: error("This visit has not started yet; it cannot be marked a no-show."),
+        }
+    },
+)
+def appointment_no_show(request: HttpRequest, appointment_id: str):
+    return services.appointment_no_show(actor=request.user, appointment_id=appointment_id)
 
 
 @admin_router.delete(

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from appointments.choices import AppointmentStatus
 from appointments.models import Appointment, ProviderSchedule, Service, TimeOff
 from appointments.slots import GRID, GRID_MINUTES, grid_duration
+from appointments.status import HOLDING_STATUSES
 from dentalai.clinic_time import clinic_zone, local_datetime, local_day_bounds
 
 # The longest appointment we look back for when a period starts mid-appointment
@@ -162,7 +162,7 @@ def service_calendar(service: Service, *, start: datetime, end: datetime) -> Ser
             appointment_date__lt=end,
             appointment_date__gt=start - MAX_DURATION - GRID,
         )
-        .exclude(status=AppointmentStatus.CANCELLED)
+        .filter(status__in=HOLDING_STATUSES)
         .values_list("provider_id", "appointment_date", "duration_minutes")
     ):
         intervals[provider_id].append(held_span(booked_at, minutes))

@@ -1,18 +1,18 @@
 """Signed booking links: one per campaign, so the booking page knows whose visit it books
 without showing or asking for anything but the first name (SPEC §4, §8).
 
-The token is Django's `signing` (HMAC with SECRET_KEY, a salt of its own, a timestamp) over the
-campaign id only: no patient data travels in the link. It is valid for
+The token is a signed id (dentalai.signed) over the campaign id only: no patient data travels in
+the link. It is valid for
 settings.BOOKING_LINK_MAX_AGE_DAYS days.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db.models import Model
 
 from dentalai.errors import ApplicationError
+from dentalai.signed import SignedIdError, signed_id, signed_id_read
 
 SALT = "dentalai.appointments.booking-link"
 LINK_EXPIRED = "This booking link has expired. Ask the clinic for a new one, or book without it."
@@ -27,22 +27,16 @@ class BookingLinkError(ApplicationError):
 
 def booking_token_make(campaign: Model) -> str:
     """A token for `campaign` (a campaigns.Campaign, which this lower layer does not import)."""
-    return signing.dumps({"c": str(campaign.pk)}, salt=SALT)
+    return signed_id(campaign.pk, salt=SALT, field="c")
 
 
 def booking_token_campaign_id(token: str) -> str:
     """The campaign id a token names; BookingLinkError when it is expired or not genuine."""
     max_age = timedelta(days=settings.BOOKING_LINK_MAX_AGE_DAYS)
     try:
-        data = signing.loads(token, salt=SALT, max_age=max_age)
-    except signing.SignatureExpired as exc:
-        raise BookingLinkError(LINK_EXPIRED) from exc
-    except signing.BadSignature as exc:
-        raise BookingLinkError(LINK_INVALID) from exc
-    campaign_id = data.get("c") if isinstance(data, dict) else None
-    if not isinstance(campaign_id, str) or not campaign_id:
-        raise BookingLinkError(LINK_INVALID)
-    return campaign_id
+        return signed_id_read(token, salt=SALT, field="c", max_age=max_age)
+    except SignedIdError as exc:
+        raise BookingLinkError(LINK_EXPIRED if exc.expired else LINK_INVALID) from exc
 
 
 def booking_link_url(campaign: Model) -> str:

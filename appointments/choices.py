@@ -2,9 +2,21 @@ from django.db import models
 
 
 class AppointmentStatus(models.TextChoices):
+    """A visit's life (SPEC §10); appointments.status holds the machine."""
+
     BOOKED = "booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+class ChangedBy(models.TextChoices):
+    """Who confirmed, moved or cancelled a visit."""
+
+    PATIENT = "patient", "The patient (self-service link)"
+    AGENT = "agent", "The AI, from the patient's reply"
+    STAFF = "staff", "Staff"
 
 
 class CreatedFrom(models.TextChoices):

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from appointments.choices import AppointmentStatus, CreatedFrom, Weekday
+from appointments.choices import AppointmentStatus, ChangedBy, CreatedFrom, Weekday
 from dentalai.models import ObjectIdModel
 from patients.models import Patient
 
@@ -108,6 +108,10 @@ class Appointment(ObjectIdModel):
         max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
     )
     notes = models.TextField(blank=True, default="")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=16, choices=ChangedBy.choices, blank=True)
+    cancellation_reason = models.CharField(max_length=500, blank=True, default="")
     created_from = models.CharField(max_length=16, choices=CreatedFrom.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -184,6 +184,9 @@ class AppointmentOut(Schema):
     campaign_id: str | None
     created_from: CreatedFrom
     notes: str
+    confirmed_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    cancelled_by: str = Field(..., description="patient, agent or staff; empty unless cancelled.")
     created_at: dt.datetime
 
     model_config = {
@@ -203,6 +206,9 @@ class AppointmentOut(Schema):
                     "campaign_id": "68f100000000000000000004",
                     "created_from": "AI_AGENT_FORM",
                     "notes": "",
+                    "confirmed_at": None,
+                    "cancelled_at": None,
+                    "cancelled_by": "",
                     "created_at": "2025-08-12T16:41:07.201Z",
                 }
             ]
@@ -218,8 +224,20 @@ class AppointmentOut(Schema):
         return appointment.created_at.astimezone(dt.UTC)
 
     @staticmethod
+    def resolve_confirmed_at(appointment: Appointment) -> dt.datetime | None:
+        return _utc(appointment.confirmed_at)
+
+    @staticmethod
+    def resolve_cancelled_at(appointment: Appointment) -> dt.datetime | None:
+        return _utc(appointment.cancelled_at)
+
+    @staticmethod
     def resolve_provider_name(appointment: Appointment) -> str | None:
         return appointment.provider.name if appointment.provider_id else None
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment.astimezone(dt.UTC) if moment else None
 
 
 class AppointmentListOut(Schema):

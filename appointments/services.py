@@ -1,5 +1,6 @@
-"""Appointments: the public booking, staff booking, completing, cancelling and deleting, and the
-Django admin's save. The API, the dashboard and the admin call these; none re-implements them.
+"""Appointments: the public booking, staff booking, confirming, completing, cancelling, no-shows
+and deleting, and the Django admin's save. The API, the dashboard and the admin call these; none
+re-implements them. Status changes go through the door in appointments.status.
 
 No double booking (SPEC §3.4): an appointment holds one AppointmentSlot row per grid unit of its
 provider's time, unique per (provider, unit start). The appointment and its rows are written in
@@ -25,17 +26,23 @@ from appointments.availability import (
     service_calendar,
 )
 from appointments.booking_links import LINK_INVALID, BookingLinkError, booking_token_campaign_id
-from appointments.choices import AppointmentStatus, CreatedFrom
+from appointments.choices import AppointmentStatus, ChangedBy, CreatedFrom
 from appointments.models import Appointment, AppointmentSlot, Service
-from appointments.signals import appointment_booked, appointment_completed, appointment_unbooked
+from appointments.signals import (
+    appointment_booked,
+    appointment_completed,
+    appointment_no_showed,
+    appointment_unbooked,
+)
 from appointments.slots import GRID, is_on_grid, slot_starts
+from appointments.status import HOLDING_STATUSES, LIVE_STATUSES, appointment_move
 from dentalai.audit import audit_record
 from dentalai.clinic_time import clinic_today, clinic_zone, local_day_bounds
 from dentalai.database import atomic
 from dentalai.errors import ApplicationError, Conflict, NotFound
 from dentalai.models import User, is_object_id, new_object_id
 from patients.choices import PatientType
-from patients.models import Patient
+from patients.models import Patient, TreatmentRecord
 from patients.services import patient_find, patient_get_or_create
 
 BOOKED = "Appointment booked successfully."
@@ -47,7 +54,6 @@ PROVIDER_NOT_FOUND = "Provider not found."
 PATIENT_NOT_FOUND = (
     "No patient matches this email or phone number. Please contact the clinic to book."
 )
-CHANGED_MEANWHILE = "The appointment changed while this request was handled; reload it and retry."
 PATIENT_BUSY = "The patient already has a visit at that time."
 LINK_USED = (
     "This link has already booked a visit: {when}. To change it, reply to our last message or "
@@ -133,8 +139,8 @@ def appointment_list(
 def _slot_keys(appointment: Appointment) -> set[tuple[str, dt.datetime]]:
     """(provider, unit start) of every grid unit the appointment holds: `slot_starts` for an
     on-grid start; an off-grid one (only the Django admin allows it) holds each unit it touches.
-    None for a cancelled appointment or one without a provider."""
-    if appointment.status == AppointmentStatus.CANCELLED or not appointment.provider_id:
+    None for one that holds no time (cancelled, a no-show) or has no provider."""
+    if appointment.status not in HOLDING_STATUSES or not appointment.provider_id:
         return set()
     first, end = held_span(appointment.appointment_date, appointment.duration_minutes)
     units = slot_starts(first, (end - first) // dt.timedelta(minutes=1))
@@ -174,7 +180,7 @@ def _identical(patient: Patient, service: Service, start: dt.datetime) -> Appoin
             patient=patient,
             service=service,
             appointment_date=start,
-            status=AppointmentStatus.BOOKED,
+            status__in=LIVE_STATUSES,
         )
         .order_by("created_at", "id")
         .first()
@@ -182,11 +188,11 @@ def _identical(patient: Patient, service: Service, start: dt.datetime) -> Appoin
 
 
 def patient_busy(patient: Patient, start: dt.datetime, minutes: int) -> Appointment | None:
-    """The patient's booked visit (any provider) overlapping [start, start + minutes)."""
+    """The patient's upcoming visit (any provider) overlapping [start, start + minutes)."""
     end = start + dt.timedelta(minutes=minutes)
     for other in Appointment.objects.filter(
         patient=patient,
-        status=AppointmentStatus.BOOKED,
+        status__in=LIVE_STATUSES,
         appointment_date__lt=end,
         appointment_date__gt=start - MAX_DURATION,
     ):
@@ -200,7 +206,7 @@ def link_booked_visit(campaign_id: str, *, now: dt.datetime | None = None) -> Ap
     return (
         Appointment.objects.filter(
             campaign_id=campaign_id,
-            status=AppointmentStatus.BOOKED,
+            status__in=LIVE_STATUSES,
             appointment_date__gte=now or timezone.now(),
         )
         .select_related("service", "provider")
@@ -396,18 +402,22 @@ def appointment_create_manual(
     return appointment_get(appointment_id=appointment.pk)
 
 
-def _set_status(appointment: Appointment, target: str) -> None:
-    """booked → target, only while it is still booked (a concurrent action loses with 409)."""
-    if appointment.status != AppointmentStatus.BOOKED:
-        raise Conflict(
-            f"Only a booked appointment can be {target}; this one is {appointment.status}."
-        )
-    updated = Appointment.objects.filter(pk=appointment.pk, status=AppointmentStatus.BOOKED).update(
-        status=target, updated_at=timezone.now()
+def appointment_confirm(
+    *, actor: User | None, appointment_id: str, by: str = ChangedBy.STAFF
+) -> Appointment:
+    """The patient said they are coming: booked → confirmed (a confirmed one stays so; anything
+    else is a Conflict). `by` says who recorded it: staff, or the agent reading a reply."""
+    appointment = appointment_get(appointment_id=appointment_id)
+    if appointment.status == AppointmentStatus.CONFIRMED:
+        return appointment
+    appointment_move(appointment, AppointmentStatus.CONFIRMED, confirmed_at=timezone.now())
+    audit_record(
+        actor=actor,
+        action="appointment_confirm",
+        target=appointment,
+        details={"by": by, "campaign_id": appointment.campaign_id},
     )
-    if not updated:
-        raise Conflict(CHANGED_MEANWHILE)
-    appointment.status = target
+    return appointment
 
 
 def appointment_complete(
@@ -416,14 +426,22 @@ def appointment_complete(
     appointment_id: str,
     next_follow_up_date: dt.date | None = None,
 ) -> Appointment:
-    """The visit took place (the seed's conversion step): booked → completed, Conflict
-    otherwise. Its campaign becomes RECOVERED when the status machine allows; the patient is now
+    """The visit took place (the seed's conversion step): booked, confirmed or a no-show marked
+    by mistake → completed, Conflict otherwise. The procedure joins the patient's treatment
+    history; its campaign becomes RECOVERED when the status machine allows; the patient is now
     an EXISTING patient, and `next_follow_up_date`, when given, is when the recall is due."""
     appointment = appointment_get(appointment_id=appointment_id)
     today = clinic_today()
     if next_follow_up_date is not None and next_follow_up_date < today:
-        raise ApplicationError("next_follow_up_date is in the past.")
-    _set_status(appointment, AppointmentStatus.COMPLETED)
+        raise ApplicationError("The next follow-up date has already passed.")
+    with atomic():
+        appointment_move(appointment, AppointmentStatus.COMPLETED)
+        TreatmentRecord.objects.create(
+            patient_id=appointment.patient_id,
+            procedure_name=appointment.service.name,
+            procedure_date=clinic_today(appointment.appointment_date),
+            next_follow_up_date=next_follow_up_date,
+        )
     appointment_completed.send(sender=Appointment, appointment=appointment)
     patient_fields: dict = {"patient_type": PatientType.EXISTING, "updated_at": timezone.now()}
     if next_follow_up_date is not None:
@@ -441,17 +459,53 @@ def appointment_complete(
     return appointment_get(appointment_id=appointment.pk)
 
 
-def appointment_cancel(*, actor: User | None, appointment_id: str) -> Appointment:
-    """booked → cancelled (Conflict otherwise); its slot rows go, so the time is free again.
-    Its campaign goes back to RE_ENGAGED when it was waiting on this booking (module doc)."""
-    appointment = appointment_get(appointment_id=appointment_id)
+def _free_time(appointment: Appointment, target: str, **fields) -> None:
+    """Move an upcoming visit to a status that holds no time, and free its slot rows."""
     with atomic():
-        _set_status(appointment, AppointmentStatus.CANCELLED)
+        appointment_move(appointment, target, **fields)
         AppointmentSlot.objects.filter(appointment_id=appointment.pk).delete()
+
+
+def appointment_cancel(
+    *,
+    actor: User | None,
+    appointment_id: str,
+    by: str = ChangedBy.STAFF,
+    reason: str = "",
+) -> Appointment:
+    """booked or confirmed → cancelled (Conflict otherwise); its slot rows go, so the time is
+    free again; who cancelled, when and why are kept on the visit. Its campaign goes back to
+    RE_ENGAGED when it was waiting on this booking (module doc)."""
+    appointment = appointment_get(appointment_id=appointment_id)
+    _free_time(
+        appointment,
+        AppointmentStatus.CANCELLED,
+        cancelled_at=timezone.now(),
+        cancelled_by=by,
+        cancellation_reason=reason.strip()[:500],
+    )
     appointment_unbooked.send(sender=Appointment, appointment=appointment)
     audit_record(
         actor=actor,
         action="appointment_cancel",
+        target=appointment,
+        details={"by": by, "campaign_id": appointment.campaign_id},
+    )
+    return appointment_get(appointment_id=appointment.pk)
+
+
+def appointment_no_show(*, actor: User | None, appointment_id: str) -> Appointment:
+    """The patient did not come: booked or confirmed → no_show, once its start has passed (a
+    Conflict before). What is left of its time is freed; the patient is told once, kindly, how
+    to book again (the signal's receivers)."""
+    appointment = appointment_get(appointment_id=appointment_id)
+    if appointment.appointment_date > timezone.now():
+        raise Conflict("This visit has not started yet; it cannot be marked a no-show.")
+    _free_time(appointment, AppointmentStatus.NO_SHOW)
+    appointment_no_showed.send(sender=Appointment, appointment=appointment)
+    audit_record(
+        actor=actor,
+        action="appointment_no_show",
         target=appointment,
         details={"campaign_id": appointment.campaign_id},
     )
@@ -465,7 +519,7 @@ def appointment_delete(*, actor: User | None, appointment_id: str) -> None:
     with atomic():
         AppointmentSlot.objects.filter(appointment_id=appointment.pk).delete()
         Appointment.objects.filter(pk=appointment.pk).delete()
-    if appointment.status == AppointmentStatus.BOOKED:
+    if appointment.status in LIVE_STATUSES:
         appointment_unbooked.send(sender=Appointment, appointment=appointment)
     audit_record(
         actor=actor,
@@ -495,7 +549,7 @@ def appointment_clash(*, appointment: Appointment) -> Appointment | None:
             appointment_date__lt=end,
             appointment_date__gt=first - MAX_DURATION - GRID,
         )
-        .exclude(status=AppointmentStatus.CANCELLED)
+        .filter(status__in=HOLDING_STATUSES)
         .exclude(pk=appointment.pk)
         .select_related("patient", "service")
         .order_by("appointment_date")

@@ -4,5 +4,6 @@ the campaign a booking belongs to). Each is sent with appointment= after the cha
 from django.dispatch import Signal
 
 appointment_booked = Signal()  # also submitted_at=: when the patient booked on the form, or None
-appointment_unbooked = Signal()  # a booked visit was cancelled or deleted
+appointment_unbooked = Signal()  # an upcoming visit was cancelled or deleted
+appointment_no_showed = Signal()  # the patient did not come
 appointment_completed = Signal()

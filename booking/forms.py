@@ -63,3 +63,14 @@ class ContactForm(forms.Form):
                 "Enter the email or the phone number the clinic has for you (or both)."
             )
         return data
+
+
+class CancelVisitForm(forms.Form):
+    """The patient cancels their visit from its self-service link."""
+
+    reason = forms.CharField(
+        label="Anything you would like us to know? (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

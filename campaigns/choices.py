@@ -66,8 +66,15 @@ class MessageKind(models.TextChoices):
     CLOSE = "close", "Polite close"
     OPT_OUT_CONFIRMATION = "opt_out_confirmation", "Opt-out confirmation"
     OPT_IN_CONFIRMATION = "opt_in_confirmation", "Re-subscribe confirmation"
+    BOOKING_CONFIRMATION = "booking_confirmation", "Visit confirmation"
+    VISIT_CANCELLED = "visit_cancelled", "Visit cancellation notice"
+    REMINDER = "reminder", "Visit reminder"
     STAFF = "staff", "Staff reply"
     REPLY = "reply", "Patient's message"
 
 
 PROACTIVE_KINDS = frozenset({MessageKind.OUTREACH, MessageKind.FOLLOW_UP})
+# About a visit, worded by appointments.notices (not by the agent).
+VISIT_KINDS = frozenset(
+    {MessageKind.BOOKING_CONFIRMATION, MessageKind.REMINDER, MessageKind.VISIT_CANCELLED}
+)

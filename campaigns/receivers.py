@@ -8,9 +8,9 @@ import logging
 
 from django.dispatch import receiver
 
-from appointments.choices import AppointmentStatus
 from appointments.models import Appointment
 from appointments.signals import appointment_booked, appointment_completed, appointment_unbooked
+from appointments.status import LIVE_STATUSES
 from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
 from campaigns.status import (
@@ -68,19 +68,23 @@ def _retrying(campaign: Campaign | None, change) -> None:
 @receiver(appointment_booked)
 def campaign_on_booking(sender, *, appointment, submitted_at=None, **kwargs) -> None:
     """The booking's campaign becomes BOOKING_INITIATED when the machine allows (a closed one
-    named by a link keeps its status); a booking made on the form marks it FORM_SUBMITTED."""
+    named by a link keeps its status) and plans no more follow-ups; a booking made on the form
+    marks it FORM_SUBMITTED."""
     submitted = (
         {"booking_status": BookingStatus.FORM_SUBMITTED, "booking_submitted_at": submitted_at}
         if submitted_at is not None
         else {}
     )
 
+    # Whatever the campaign's status, no follow-up of it goes out once the patient has booked.
+    fields = {**submitted, "next_attempt_at": None}
+
     def change(campaign: Campaign) -> bool:
         if campaign.status == CampaignStatus.BOOKING_INITIATED:
-            return not submitted or campaign_update_if_status(campaign, submitted)
+            return campaign_update_if_status(campaign, fields)
         if not can_transition(campaign.status, CampaignStatus.BOOKING_INITIATED):
             return True  # closed: a link to it still books, but leaves its status alone
-        return campaign_move(campaign, CampaignStatus.BOOKING_INITIATED, **submitted)
+        return campaign_move(campaign, CampaignStatus.BOOKING_INITIATED, **fields)
 
     _retrying(_booking_campaign(appointment), change)
 
@@ -93,7 +97,7 @@ def campaign_on_cancellation(sender, *, appointment, **kwargs) -> None:
     if not appointment.campaign_id:
         return
     still_booked = Appointment.objects.filter(
-        campaign_id=appointment.campaign_id, status=AppointmentStatus.BOOKED
+        campaign_id=appointment.campaign_id, status__in=LIVE_STATUSES
     ).exists()
     if still_booked:
         return

@@ -32,11 +32,18 @@ class ConversionRatesOut(Schema):
     recall_rate_percent: float
 
 
+class VisitStatsOut(Schema):
+    confirmation_rate_percent: float
+    no_show_rate_percent: float
+    reminders_sent_month: int
+
+
 class DashboardStatsOut(Schema):
     kpis: KpisOut
     conversion_rates: ConversionRatesOut
     pipeline_value_recovered: float
     recoveries: int
+    visits: VisitStatsOut
 
     model_config = {
         "json_schema_extra": {
@@ -50,6 +57,11 @@ class DashboardStatsOut(Schema):
                     "conversion_rates": {"recovery_rate_percent": 5.0, "recall_rate_percent": 85.0},
                     "pipeline_value_recovered": 14400.0,
                     "recoveries": 12,
+                    "visits": {
+                        "confirmation_rate_percent": 78.5,
+                        "no_show_rate_percent": 3.2,
+                        "reminders_sent_month": 140,
+                    },
                 }
             ]
         }

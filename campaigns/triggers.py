@@ -32,8 +32,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from appointments.choices import AppointmentStatus
 from appointments.models import Appointment
+from appointments.status import HOLDING_STATUSES, LIVE_STATUSES
 from campaigns.choices import CampaignStatus, CampaignType
 from campaigns.models import Campaign
 from campaigns.services import channel_thread_id
@@ -244,7 +244,7 @@ def _recovery_batch(
             last[patient_id] = (created, updated, status)
     booked = set(
         Appointment.objects.filter(
-            patient_id__in=ids, status=AppointmentStatus.BOOKED, appointment_date__gte=now
+            patient_id__in=ids, status__in=LIVE_STATUSES, appointment_date__gte=now
         ).values_list("patient_id", flat=True)
     )
 
@@ -299,7 +299,7 @@ def _recall_batch(
     visits: dict[str, dt.datetime] = {}
     for patient_id, start in Appointment.objects.filter(
         patient_id__in=ids,
-        status__in=[AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED],
+        status__in=HOLDING_STATUSES,
         appointment_date__gte=start_of_clinic_day(earliest_due),
     ).values_list("patient_id", "appointment_date"):
         visits[patient_id] = max(start, visits.get(patient_id, start))

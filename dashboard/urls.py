@@ -25,6 +25,16 @@ urlpatterns = [
         appointments.appointment_cancel,
         name="appointment_cancel",
     ),
+    path(
+        "appointments/<str:appointment_id>/confirm/",
+        appointments.appointment_confirm,
+        name="appointment_confirm",
+    ),
+    path(
+        "appointments/<str:appointment_id>/no-show/",
+        appointments.appointment_no_show,
+        name="appointment_no_show",
+    ),
     path("patients/", records.patient_list, name="patients"),
     path("patients/<str:patient_id>/", records.patient_detail, name="patient"),
     path("knowledge/", records.knowledge_list, name="knowledge"),

@@ -48,3 +48,21 @@ OUT_OF_RANGE = f"Dates must lie between {FIRST_DAY.year} and {LAST_DAY.year}."
 
 def computable(day: dt.date) -> bool:
     return FIRST_DAY <= day <= LAST_DAY
+
+
+# The hours of the clinic's day any message not answering the patient may go (TCPA: 8 a.m. to
+# 9 p.m. at the called party's location; the clinic's zone stands for the patient's).
+LEGAL_START, LEGAL_END = dt.time(8), dt.time(21)
+
+
+def in_legal_hours(moment: dt.datetime) -> bool:
+    return LEGAL_START <= moment.astimezone(clinic_zone()).time() < LEGAL_END
+
+
+def next_legal_start(moment: dt.datetime) -> dt.datetime:
+    """`moment` when it is within the legal hours, else when they next begin (UTC)."""
+    if in_legal_hours(moment):
+        return moment
+    local = moment.astimezone(clinic_zone())
+    day = local.date() if local.time() < LEGAL_START else local.date() + dt.timedelta(days=1)
+    return local_datetime(day, LEGAL_START)

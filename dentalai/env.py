@@ -67,6 +67,21 @@ def money(name: str, default: str) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def durations(name: str, default: str) -> tuple[dt.timedelta, ...]:
+    """Lengths of time written like "48h,2h" or "1d,90m" (minutes, hours, days), longest first."""
+    raw = text(name, default)
+    found = set()
+    for part in filter(None, (p.strip().lower() for p in raw.split(","))):
+        match = re.fullmatch(r"(\d{1,4})\s*([mhd])", part)
+        if not match or int(match[1]) == 0:
+            raise ImproperlyConfigured(f"{name}: {part!r} is not a duration like 48h, 90m or 2d")
+        found.add(dt.timedelta(**{_UNITS[match[2]]: int(match[1])}))
+    return tuple(sorted(found, reverse=True))
+
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

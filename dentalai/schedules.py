@@ -33,6 +33,9 @@ GMAIL_POLL = "gmail-history-poll"
 GMAIL_WATCH = "gmail-watch-renewal"
 WEBHOOK_DRAIN = "webhook-drain"
 THROTTLE_PRUNE = "throttle-prune"
+VISIT_REMINDERS = "visit-reminders"
+# Often enough that a reminder moved to the evening before still goes by the legal hours' end.
+REMINDER_MINUTES = 10
 # Once a day at a quiet UTC time; a Gmail watch lapses after 7 days, so any daily time will do.
 GMAIL_WATCH_CRON = "40 6 * * *"
 THROTTLE_PRUNE_CRON = "50 6 * * *"
@@ -152,6 +155,15 @@ def planned_schedules(*, today: dt.date) -> list[Planned]:
                 "cron": GMAIL_WATCH_CRON,
             },
             f"cron '{GMAIL_WATCH_CRON}' {cron_zone().key}",
+        ),
+        Planned(
+            VISIT_REMINDERS,
+            {
+                "func": "messaging.tasks.send_reminders",
+                "schedule_type": Schedule.MINUTES,
+                "minutes": REMINDER_MINUTES,
+            },
+            f"every {REMINDER_MINUTES} min",
         ),
         # Throttle counters of ended windows (dentalai.throttles).
         Planned(

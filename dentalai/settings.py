@@ -19,6 +19,7 @@ from dentalai.database import database_from_url, is_mongodb
 from dentalai.env import (
     boolean,
     clock_time,
+    durations,
     email_address,
     env,
     integer,
@@ -308,6 +309,8 @@ else:
     _DECISION_SECONDS_MAX = 30.0
 MESSAGE_HANDLING_SECONDS_MAX = _DECISION_SECONDS_MAX + 2 * SEND_TIMEOUT_SECONDS + 10
 # When proactive messages may go, clinic time; never outside 08:00-21:00 (TCPA).
+# Visit reminders (SPEC §10): how long before each visit, e.g. "48h,2h"; empty for none.
+REMINDER_OFFSETS = durations("REMINDER_OFFSETS", "48h,2h")
 SEND_WINDOW_START = clock_time("SEND_WINDOW_START", "09:00")
 SEND_WINDOW_END = clock_time("SEND_WINDOW_END", "19:00")
 SEND_WINDOW_DAYS = weekdays("SEND_WINDOW_DAYS", "mon-fri")

@@ -61,6 +61,9 @@ class OutboxMessage(ObjectIdModel):
     to = models.CharField(max_length=255)
     subject = models.CharField(max_length=255, blank=True, default="")
     body = models.TextField()
+    calendar = models.TextField(
+        blank=True, default="", help_text="The visit's iCalendar invite an email carried."
+    )
     thread_id = models.CharField(max_length=255, blank=True, default="")
     interaction = models.ForeignKey(
         "campaigns.Interaction",

@@ -7,9 +7,9 @@ import datetime as dt
 
 from django.conf import settings
 
-from campaigns.choices import PROACTIVE_KINDS, Direction
+from campaigns.choices import PROACTIVE_KINDS, Direction, MessageKind
 from campaigns.models import Interaction
-from dentalai.clinic_time import clinic_today, clinic_zone, start_of_clinic_day
+from dentalai.clinic_time import clinic_today, clinic_zone, next_legal_start, start_of_clinic_day
 
 DAILY_CAP = 1
 WEEKLY_CAP = 3
@@ -83,5 +83,10 @@ def proactive_send_time(patient_id: str, moment: dt.datetime) -> dt.datetime:
 
 
 def send_time(patient_id: str, kind: str, moment: dt.datetime) -> dt.datetime:
-    """When a message of `kind` may go to this patient: `moment` unless it is proactive."""
-    return proactive_send_time(patient_id, moment) if kind in PROACTIVE_KINDS else moment
+    """When a message of `kind` may go to this patient: `moment`, unless it is proactive
+    (window and caps) or a reminder (the legal hours; reminders are not capped)."""
+    if kind in PROACTIVE_KINDS:
+        return proactive_send_time(patient_id, moment)
+    if kind == MessageKind.REMINDER:
+        return next_legal_start(moment)
+    return moment

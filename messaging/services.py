@@ -29,6 +29,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import schedule
 
+from appointments.invites import visit_invite
 from campaigns.choices import DeliveryStatus, Direction, MessageKind
 from campaigns.models import Interaction
 from dentalai.choices import Channel
@@ -41,6 +42,7 @@ from patients.optout import CANCELLED_QUEUED, patient_opt_out
 logger = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = dt.timedelta(hours=24)
+_INVITE_KINDS = frozenset({MessageKind.BOOKING_CONFIRMATION, MessageKind.VISIT_CANCELLED})
 RETRY_DELAY_CAP = dt.timedelta(hours=1)
 UNEXPECTED_SEND_ERROR = "Unexpected error while sending."
 _RETRYING = re.compile(r"\[attempt (\d+) of (\d+) failed; retrying\]$")
@@ -130,12 +132,13 @@ def outgoing_message_for(
     channel = interaction.channel_type
     to = recipient_for(patient, channel)
     owner = _campaign_thread_owner(interaction)
-    body, subject, link = interaction.content, "", ""
+    body, subject, link, calendar = interaction.content, "", "", ""
     template_sid, variables = "", {}
     if channel == Channel.EMAIL:
         link = unsubscribe_url(patient)
         body = email_body_with_footer(body, link)
         subject = email_subject()
+        calendar = _visit_invite(interaction)
     elif channel == Channel.WHATSAPP and not whatsapp_window_open(patient, now):
         template_sid = whatsapp_template(interaction)
         # Template variables: {{1}} the patient's first name, {{2}} the clinic's name.
@@ -150,6 +153,16 @@ def outgoing_message_for(
         unsubscribe_url=link,
         template_sid=template_sid,
         template_variables=variables,
+        calendar=calendar,
+    )
+
+
+def _visit_invite(interaction: Interaction) -> str:
+    """A visit's confirmation carries its invite; its cancellation notice, the invite's CANCEL."""
+    if not interaction.appointment_id or interaction.kind not in _INVITE_KINDS:
+        return ""
+    return visit_invite(
+        interaction.appointment, cancel=interaction.kind == MessageKind.VISIT_CANCELLED
     )
 
 

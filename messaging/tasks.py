@@ -6,6 +6,11 @@ from messaging.conf import messaging_settings
 from messaging.events import webhook_events_drain
 from messaging.gmail import gmail_sync, gmail_watch_start
 from messaging.services import interaction_send_retry
+from messaging.visits import (
+    visit_cancellation_send,
+    visit_confirmation_send,
+    visit_reminders_send,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -14,6 +19,24 @@ def drain_webhook_events() -> str:
     """Queued by the webhooks (messaging.ingest), and scheduled every minute to catch what a
     lost job left: process every stored event not yet processed."""
     return f"processed={webhook_events_drain()}"
+
+
+def send_visit_confirmation(appointment_id: str) -> str:
+    """Queued when a visit is booked (messaging.visits)."""
+    sent = visit_confirmation_send(appointment_id)
+    return f"interaction={sent.pk}" if sent else "nothing to send"
+
+
+def send_visit_cancellation(appointment_id: str) -> str:
+    """Queued when an upcoming visit is cancelled (messaging.visits)."""
+    sent = visit_cancellation_send(appointment_id)
+    return f"interaction={sent.pk}" if sent else "nothing to send"
+
+
+def send_reminders() -> str:
+    """Scheduled every few minutes: the visit reminders due now."""
+    counts = visit_reminders_send()
+    return f"sent={counts['sent']} skipped={counts['skipped']}"
 
 
 def retry_send(interaction_id: str, attempt: int) -> str:

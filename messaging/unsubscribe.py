@@ -1,16 +1,14 @@
 """The signed unsubscribe link every email carries (SPEC §5, CAN-SPAM): made here, read by the
-unsubscribe page. One signer for the whole product.
-
-The token is `django.core.signing` over the patient id (salted, timestamped), so it needs no
+unsubscribe page. The token is a signed id (dentalai.signed) over the patient id, so it needs no
 table and works without login.
 """
 
 import datetime as dt
 
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 
+from dentalai.signed import SignedIdError, signed_id, signed_id_read
 from patients.models import Patient
 
 UNSUBSCRIBE_SALT = "patients.unsubscribe"
@@ -20,7 +18,7 @@ UNSUBSCRIBE_MAX_AGE = dt.timedelta(days=365)
 
 
 def unsubscribe_token_make(patient: Patient) -> str:
-    return signing.dumps({"p": str(patient.pk)}, salt=UNSUBSCRIBE_SALT, compress=True)
+    return signed_id(patient.pk, salt=UNSUBSCRIBE_SALT, field="p")
 
 
 def unsubscribe_token_patient_id(
@@ -28,11 +26,9 @@ def unsubscribe_token_patient_id(
 ) -> str | None:
     """The patient id the token was made for; None when it is forged, damaged or too old."""
     try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=max_age)
-    except signing.BadSignature:  # SignatureExpired is one
+        return signed_id_read(token, salt=UNSUBSCRIBE_SALT, field="p", max_age=max_age)
+    except SignedIdError:
         return None
-    patient_id = data.get("p") if isinstance(data, dict) else None
-    return patient_id if isinstance(patient_id, str) else None
 
 
 def unsubscribe_url(patient: Patient) -> str:

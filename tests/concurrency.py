@@ -4,6 +4,7 @@ hook (`connection.execute_wrapper`). The code runs unchanged; only the database 
 as it would when another request, run or member of staff got there first."""
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -108,3 +109,26 @@ def after_query(
     action, so let the action write to another table than that statement reads, or follow a
     statement that yields at most one row (an `.exists()`)."""
     return _on_query(matching, action, after=True, once=once, connection=connection)
+
+
+def run_together(work: Callable[[], Any], *, threads: int = 2) -> list[Exception]:
+    """Run `work` in `threads` threads released at the same moment (each closes its own
+    database connection); the exceptions they raised."""
+    start = threading.Barrier(threads, timeout=30)
+    errors: list[Exception] = []
+
+    def worker():
+        try:
+            start.wait()
+            work()
+        except Exception as exc:  # returned to the test
+            errors.append(exc)
+        finally:
+            default_connection.close()
+
+    running = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    return errors

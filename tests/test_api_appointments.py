@@ -89,6 +89,9 @@ def as_json(appointment: Appointment) -> dict:
         "campaign_id": appointment.campaign_id,
         "created_from": appointment.created_from,
         "notes": appointment.notes,
+        "confirmed_at": utc(appointment.confirmed_at) if appointment.confirmed_at else None,
+        "cancelled_at": utc(appointment.cancelled_at) if appointment.cancelled_at else None,
+        "cancelled_by": appointment.cancelled_by,
         "created_at": utc(appointment.created_at),
     }
 
@@ -462,8 +465,8 @@ def test_a_closed_campaign_stays_as_it_is_when_its_visit_is_completed(api, manag
 @pytest.mark.parametrize(
     ("status", "detail"),
     [
-        ("completed", "Only a booked appointment can be completed; this one is completed."),
-        ("cancelled", "Only a booked appointment can be completed; this one is cancelled."),
+        ("completed", "This appointment is already completed."),
+        ("cancelled", "This appointment is cancelled; it cannot be completed."),
     ],
 )
 def test_only_a_booked_appointment_can_be_completed(api, manager, clinic, paula, status, detail):
@@ -561,9 +564,7 @@ def test_cancelling_twice_is_a_409(api, manager, clinic, paula):
     response = api.post(f"{LIST}/{appointment.pk}/cancel")
 
     assert response.status_code == 409
-    assert response.json() == {
-        "detail": "Only a booked appointment can be cancelled; this one is cancelled."
-    }
+    assert response.json() == {"detail": "This appointment is already cancelled."}
 
 
 def test_deleting_removes_the_appointment_and_its_time(api, manager, clinic, paula):
@@ -629,7 +630,6 @@ def admin_form(clinic, patient, start: dt.datetime, **fields) -> dict:
         "appointment_date_0": start.date().isoformat(),
         "appointment_date_1": start.strftime("%H:%M:%S"),
         "duration_minutes": "",
-        "status": AppointmentStatus.BOOKED,
         "notes": "",
         "campaign": "",
         "created_from": CreatedFrom.MANUAL_ADMIN,
@@ -657,13 +657,15 @@ def test_the_django_admin_holds_the_providers_time_too(admin_client, manager, cl
         start + dt.timedelta(minutes=60 + 15 * k) for k in range(4)
     ]
 
-    # Cancelled: the time is free.
+    # Cancelled (the status changes only through the admin's actions): the time is free.
     cancelled = admin_client.post(
-        change,
-        admin_form(clinic, paula, local("2025-08-20 10:00"), status=AppointmentStatus.CANCELLED),
+        reverse("admin:appointments_appointment_changelist"),
+        {"action": "mark_cancelled", "_selected_action": [appointment.pk]},
     )
     assert cancelled.status_code == 302
     assert slots(appointment) == []
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancelled_by) == ("cancelled", "staff")
 
 
 def test_the_django_admin_is_refused_by_the_database_when_the_time_was_just_taken(

@@ -9,8 +9,8 @@ from django.test import Client
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment
 from campaigns.choices import CampaignStatus as S
-from campaigns.choices import CampaignType
-from campaigns.models import Campaign
+from campaigns.choices import CampaignType, DeliveryStatus, Direction, MessageKind
+from campaigns.models import Campaign, Interaction
 from campaigns.stats import clinic_month_bounds, dashboard_stats
 from dentalai.choices import Channel
 from patients.models import Patient
@@ -93,6 +93,12 @@ EXPECTED = {
     "pipeline_value_recovered": 1750.5,
     # RECOVERED campaigns of type RECOVERY only.
     "recoveries": 2,
+    # The dataset's visits all start in May.
+    "visits": {
+        "confirmation_rate_percent": 0.0,
+        "no_show_rate_percent": 0.0,
+        "reminders_sent_month": 0,
+    },
 }
 
 
@@ -134,6 +140,48 @@ def test_it_answers_zero_everywhere_without_data(db):
         "conversion_rates": {"recovery_rate_percent": 0.0, "recall_rate_percent": 0.0},
         "pipeline_value_recovered": 0.0,
         "recoveries": 0,
+        "visits": {
+            "confirmation_rate_percent": 0.0,
+            "no_show_rate_percent": 0.0,
+            "reminders_sent_month": 0,
+        },
+    }
+
+
+def test_it_rates_the_visits_of_the_clinic_month(clinic):
+    def visit(day, status, confirmed=False):
+        made = appointment(clinic, NOW, status)
+        start = dt.datetime(2025, *day, 14, tzinfo=UTC)
+        Appointment.objects.filter(pk=made.pk).update(
+            appointment_date=start, confirmed_at=start - dt.timedelta(days=1) if confirmed else None
+        )
+        return made
+
+    visit((3, 5), AppointmentStatus.COMPLETED, confirmed=True)
+    reminded = visit((3, 6), AppointmentStatus.NO_SHOW)
+    visit((3, 20), AppointmentStatus.CONFIRMED, confirmed=True)  # upcoming
+    visit((3, 21), AppointmentStatus.CANCELLED, confirmed=True)  # left out
+    visit((4, 2), AppointmentStatus.BOOKED)  # next month
+    for when, status in [
+        (dt.datetime(2025, 3, 4, 15, tzinfo=UTC), DeliveryStatus.SENT),
+        (dt.datetime(2025, 3, 4, 16, tzinfo=UTC), DeliveryStatus.FAILED),
+        (dt.datetime(2025, 2, 27, 15, tzinfo=UTC), DeliveryStatus.SENT),  # last month
+    ]:
+        Interaction.objects.create(
+            patient=reminded.patient,
+            appointment=reminded,
+            direction=Direction.OUTGOING,
+            kind=MessageKind.REMINDER,
+            channel_type=Channel.SMS,
+            content="A reminder.",
+            delivery_status=status,
+            timestamp=when,
+        )
+
+    assert dashboard_stats(now=NOW)["visits"] == {
+        "confirmation_rate_percent": 66.7,  # 2 of the 3 not cancelled
+        "no_show_rate_percent": 50.0,  # 1 of the 2 that ended
+        "reminders_sent_month": 1,
     }
 
 
@@ -148,13 +196,13 @@ def test_it_rounds_rates_half_up_to_one_decimal(db):
     assert rates == {"recovery_rate_percent": 12.5, "recall_rate_percent": 6.3}
 
 
-def test_it_takes_two_queries_whatever_the_data_size(dataset, clinic, django_assert_num_queries):
-    with django_assert_num_queries(2):
+def test_it_takes_three_queries_whatever_the_data_size(dataset, clinic, django_assert_num_queries):
+    with django_assert_num_queries(3):
         assert dashboard_stats(now=NOW) == EXPECTED
     for _ in range(5):
         campaign(S.RECOVERY_FAILED)
         appointment(clinic, dt.datetime(2025, 3, 20, tzinfo=UTC))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         dashboard_stats(now=NOW)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from django import template
 from django.utils.html import format_html
 
+from appointments.choices import AppointmentStatus
 from campaigns.choices import CampaignStatus
 from campaigns.status import ACTIVE_STATUSES
 from dashboard import selectors
@@ -26,7 +27,13 @@ _STATUS_TONE = {
     CampaignStatus.MANUAL_FOLLOWUP_COMPLETE: "muted",
 }
 _DELIVERY_TONE = {"sent": "ok", "received": "info", "queued": "muted", "failed": "bad"}
-_APPOINTMENT_TONE = {"booked": "info", "completed": "ok", "cancelled": "muted"}
+_APPOINTMENT_TONE = {
+    "booked": "info",
+    "confirmed": "ok",
+    "completed": "ok",
+    "cancelled": "muted",
+    "no_show": "bad",
+}
 
 
 @register.simple_tag
@@ -48,7 +55,9 @@ def delivery_badge(status: str) -> str:
 @register.simple_tag
 def appointment_badge(status: str) -> str:
     return format_html(
-        '<span class="badge {}">{}</span>', _APPOINTMENT_TONE.get(status, "muted"), status.title()
+        '<span class="badge {}">{}</span>',
+        _APPOINTMENT_TONE.get(status, "muted"),
+        AppointmentStatus(status).label if status in AppointmentStatus.values else status,
     )
 
 

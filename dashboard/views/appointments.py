@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -168,13 +169,17 @@ def calendar(request):
     return render(request, "dashboard/appointments.html", _calendar(request))
 
 
+def _detail(appointment, complete_form) -> dict:
+    return {"appointment": appointment, "complete_form": complete_form, "now": timezone.now()}
+
+
 @login_required
 def appointment_detail(request, appointment_id: str):
     appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
     return render(
         request,
         "dashboard/appointment.html",
-        {"appointment": appointment, "complete_form": CompleteForm()},
+        _detail(appointment, CompleteForm()),
     )
 
 
@@ -246,7 +251,7 @@ def appointment_complete(request, appointment_id: str):
         return render(
             request,
             "dashboard/appointment.html",
-            {"appointment": appointment, "complete_form": form},
+            _detail(appointment, form),
             status=400,
         )
     try:
@@ -260,10 +265,23 @@ def appointment_complete(request, appointment_id: str):
         return render(
             request,
             "dashboard/appointment.html",
-            {"appointment": appointment, "complete_form": form},
+            _detail(appointment, form),
             status=400,
         )
     messages.success(request, "Marked completed.")
+    return redirect("dashboard:appointment", appointment.pk)
+
+
+def _status_action(request, appointment_id: str, change, done: str):
+    """One status button: the service's change, its refusal or `done` as a message, back to
+    the visit."""
+    appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
+    try:
+        change(actor=request.user, appointment_id=appointment.pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
     return redirect("dashboard:appointment", appointment.pk)
 
 
@@ -271,11 +289,30 @@ def appointment_complete(request, appointment_id: str):
 @requires("appointments.change_appointment")
 @require_POST
 def appointment_cancel(request, appointment_id: str):
-    appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
-    try:
-        services.appointment_cancel(actor=request.user, appointment_id=appointment.pk)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Appointment cancelled; the time is free again.")
-    return redirect("dashboard:appointment", appointment.pk)
+    return _status_action(
+        request,
+        appointment_id,
+        services.appointment_cancel,
+        "Appointment cancelled; the time is free again.",
+    )
+
+
+@login_required
+@requires("appointments.change_appointment")
+@require_POST
+def appointment_confirm(request, appointment_id: str):
+    return _status_action(
+        request, appointment_id, services.appointment_confirm, "Marked confirmed."
+    )
+
+
+@login_required
+@requires("appointments.change_appointment")
+@require_POST
+def appointment_no_show(request, appointment_id: str):
+    return _status_action(
+        request,
+        appointment_id,
+        services.appointment_no_show,
+        "Marked a no-show; the patient is sent one message with a link to book again.",
+    )

@@ -23,6 +23,9 @@ class OutgoingMessage:
     # variables instead of the free-form body.
     template_sid: str = ""
     template_variables: dict[str, str] = field(default_factory=dict)
+    # Email about a visit: its iCalendar invite (METHOD:REQUEST or CANCEL), sent as the
+    # text/calendar part calendars act on and as an invite.ics attachment.
+    calendar: str = ""
 
 
 @dataclass(frozen=True)

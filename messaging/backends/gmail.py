@@ -33,6 +33,17 @@ def reply_subject(subject: str) -> str:
     return f"Re: {base}" if base else "Re:"
 
 
+def attach_invite(mime: EmailMessage, calendar: str) -> None:
+    """RFC 6047: the invite as a text/calendar alternative with its iTIP method (what Gmail and
+    Outlook act on) and as an .ics attachment (for every other mail client)."""
+    method = re.search(r"^METHOD:(\w+)", calendar, re.M)
+    mime.add_alternative(calendar, subtype="calendar")
+    mime.get_payload()[-1].set_param("method", method[1] if method else "REQUEST")
+    mime.add_attachment(
+        calendar.encode("utf-8"), maintype="application", subtype="ics", filename="invite.ics"
+    )
+
+
 def send_error_from(exc: Exception) -> SendError:
     """What a failed Gmail call means for the message: permanent, or worth retrying."""
     if isinstance(exc, HttpError):
@@ -111,6 +122,8 @@ class GmailBackend(Backend):
             mime["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
             mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mime.set_content(message.body)
+        if message.calendar:
+            attach_invite(mime, message.calendar)
         return mime, body
 
     def _thread_tail(self, thread_id: str) -> tuple[dict[str, str], str]:

@@ -15,6 +15,7 @@ class OutboxBackend(Backend):
             to=message.to,
             subject=subject,
             body=message.body,
+            calendar=message.calendar,
             thread_id=message.thread_id,
             interaction_id=message.interaction_id or None,
         )

@@ -1,0 +1,49 @@
+"""What a patient is told about their visit, in words: the booking's confirmation, reminders and
+the cancellation notice (sent by messaging.visits through the sending door)."""
+
+from django.conf import settings
+
+from appointments.models import Appointment
+from appointments.visit_links import visit_link_url
+from dentalai.clinic_time import clinic_zone
+
+
+def visit_when(appointment: Appointment) -> str:
+    """ "Wednesday, August 20 at 9:00 AM", in clinic time."""
+    local = appointment.appointment_date.astimezone(clinic_zone())
+    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
+
+
+def _greeting(appointment: Appointment) -> str:
+    name = appointment.patient.first_name
+    return f"Hi {name}," if name else "Hello,"
+
+
+def _when_and_who(appointment: Appointment) -> str:
+    """ "Wednesday, August 20 at 9:00 AM with Dr Dana Park"."""
+    with_whom = f" with {appointment.provider.name}" if appointment.provider_id else ""
+    return f"{visit_when(appointment)}{with_whom}"
+
+
+def confirmation_text(appointment: Appointment) -> str:
+    return (
+        f"{_greeting(appointment)} your {appointment.service.name} at {settings.CLINIC_NAME} is "
+        f"booked: {_when_and_who(appointment)}, {settings.CLINIC_POSTAL_ADDRESS}. "
+        f"To see or cancel it: {visit_link_url(appointment)}"
+    )
+
+
+def reminder_text(appointment: Appointment) -> str:
+    return (
+        f"{_greeting(appointment)} a reminder of your {appointment.service.name} at "
+        f"{settings.CLINIC_NAME}: {_when_and_who(appointment)}. To see or cancel it: "
+        f"{visit_link_url(appointment)}"
+    )
+
+
+def cancellation_text(appointment: Appointment) -> str:
+    return (
+        f"{_greeting(appointment)} your {appointment.service.name} at {settings.CLINIC_NAME} on "
+        f"{visit_when(appointment)} is cancelled. Reply to this message whenever you would like "
+        "to book another time."
+    )

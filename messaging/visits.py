@@ -1,0 +1,102 @@
+"""Messages about a patient's visit (SPEC §10): the confirmation when it is booked, on any
+path, the reminders before it (`visit_reminders_send`, scheduled), and the notice when it is
+cancelled — each through the sending door, once per visit
+(an idempotency key), with the visit's calendar invite on email. Queued as django-q2 jobs by
+the receivers below once the booking is stored, so a booking never waits on a provider."""
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from appointments.choices import AppointmentStatus
+from appointments.models import Appointment
+from appointments.notices import cancellation_text, confirmation_text, reminder_text
+from appointments.reminders import reminder_key, reminders_due
+from appointments.signals import appointment_booked, appointment_unbooked
+from appointments.status import LIVE_STATUSES
+from campaigns.choices import MessageKind
+from campaigns.models import Interaction
+from messaging.conversation import NotNow, PatientOptedOut, message_send
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_TASK = "messaging.tasks.send_visit_confirmation"
+CANCELLED_TASK = "messaging.tasks.send_visit_cancellation"
+
+
+@receiver(appointment_booked)
+def confirm_on_booking(sender, *, appointment, **kwargs) -> None:
+    pk = appointment.pk
+    transaction.on_commit(lambda: async_task(CONFIRM_TASK, pk))
+
+
+@receiver(appointment_unbooked)
+def notify_on_cancellation(sender, *, appointment, **kwargs) -> None:
+    pk = appointment.pk
+    transaction.on_commit(lambda: async_task(CANCELLED_TASK, pk))
+
+
+def _upcoming(appointment_id: str) -> Appointment | None:
+    return (
+        Appointment.objects.select_related("patient", "service", "provider", "campaign")
+        .filter(pk=appointment_id, appointment_date__gt=timezone.now())
+        .first()
+    )
+
+
+def _send(appointment: Appointment, kind: str, text: str, key: str = "") -> Interaction | None:
+    try:
+        return message_send(
+            appointment.patient,
+            kind,
+            text,
+            campaign=appointment.campaign,
+            appointment=appointment,
+            idempotency_key=key or f"{kind}:{appointment.pk}",
+        )
+    except PatientOptedOut:
+        logger.info("visit message not sent (opted out): appointment %s", appointment.pk)
+    except NotNow:
+        logger.info("visit message not sent (outside legal hours): appointment %s", appointment.pk)
+    return None
+
+
+def visit_confirmation_send(appointment_id: str) -> Interaction | None:
+    """The booking's confirmation: date, time in clinic time, provider, address (and the
+    invite on email). Nothing for a visit that is no longer upcoming or already cancelled."""
+    appointment = _upcoming(appointment_id)
+    if appointment is None or appointment.status not in LIVE_STATUSES:
+        return None
+    return _send(appointment, MessageKind.BOOKING_CONFIRMATION, confirmation_text(appointment))
+
+
+def visit_cancellation_send(appointment_id: str) -> Interaction | None:
+    """The patient is told an upcoming visit is cancelled (and their calendar removes it) —
+    only when they were told it was booked: a visit they never heard of needs no notice."""
+    appointment = _upcoming(appointment_id)
+    if appointment is None or appointment.status != AppointmentStatus.CANCELLED:
+        return None
+    confirmed = Interaction.objects.filter(
+        appointment=appointment, kind=MessageKind.BOOKING_CONFIRMATION
+    ).exists()
+    if not confirmed:
+        return None
+    return _send(appointment, MessageKind.VISIT_CANCELLED, cancellation_text(appointment))
+
+
+def visit_reminders_send(now: dt.datetime | None = None) -> dict[str, int]:
+    """Send every reminder due at `now` (appointments.reminders). Safe to run twice or beside
+    another run: each reminder's key lets one message through. Returns counts."""
+    now = now or timezone.now()
+    counts = {"sent": 0, "skipped": 0}
+    for appointment, offset in reminders_due(now):
+        key = reminder_key(appointment, offset)
+        if Interaction.objects.filter(idempotency_key=key).exists():
+            continue
+        sent = _send(appointment, MessageKind.REMINDER, reminder_text(appointment), key)
+        counts["sent" if sent else "skipped"] += 1
+    return counts
