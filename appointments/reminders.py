@@ -10,7 +10,7 @@ from django.conf import settings
 
 from appointments.models import Appointment
 from appointments.status import LIVE_STATUSES
-from dentalai.clinic_time import LEGAL_END, LEGAL_START, clinic_zone, local_datetime
+from dentalai.clinic_time import LEGAL_END, clinic_zone, in_legal_hours, local_datetime
 
 # Where a reminder that would fall outside the legal hours moves: the evening before they end.
 MOVED_TO = dt.time(20)
@@ -18,10 +18,10 @@ MOVED_TO = dt.time(20)
 
 def reminder_due_at(start: dt.datetime, offset: dt.timedelta) -> dt.datetime:
     """When the reminder `offset` before a visit starting at `start` goes (UTC)."""
-    zone = clinic_zone()
-    local = (start - offset).astimezone(zone)
-    if LEGAL_START <= local.time() < LEGAL_END:
-        return local.astimezone(dt.UTC)
+    nominal = start - offset
+    if in_legal_hours(nominal):
+        return nominal.astimezone(dt.UTC)
+    local = nominal.astimezone(clinic_zone())
     day = local.date() if local.time() >= LEGAL_END else local.date() - dt.timedelta(days=1)
     return local_datetime(day, MOVED_TO)
 
@@ -50,10 +50,12 @@ def reminders_due(
     )
     due = []
     for visit in visits:
-        come = [o for o in offsets if reminder_due_at(visit.appointment_date, o) <= now]
-        if not come:
-            continue
-        latest = min(come)
-        if reminder_due_at(visit.appointment_date, latest) > visit.created_at:
+        come = {
+            offset: at
+            for offset in offsets
+            if (at := reminder_due_at(visit.appointment_date, offset)) <= now
+        }
+        latest = min(come, default=None)
+        if latest is not None and come[latest] > visit.created_at:
             due.append((visit, latest))
     return due

@@ -95,8 +95,9 @@ def visit_reminders_send(now: dt.datetime | None = None) -> dict[str, int]:
     counts = {"sent": 0, "skipped": 0}
     for appointment, offset in reminders_due(now):
         key = reminder_key(appointment, offset)
-        if Interaction.objects.filter(idempotency_key=key).exists():
-            continue
+        earlier = Interaction.objects.filter(idempotency_key=key).exists()
+        # Through the door even when sent before: it resumes a send a crash cut short.
         sent = _send(appointment, MessageKind.REMINDER, reminder_text(appointment), key)
-        counts["sent" if sent else "skipped"] += 1
+        if not earlier:
+            counts["sent" if sent else "skipped"] += 1
     return counts

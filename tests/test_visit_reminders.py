@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from appointments.reminders import reminder_due_at
-from campaigns.choices import MessageKind
+from appointments.reminders import reminder_due_at, reminder_key
+from campaigns.choices import DeliveryStatus, Direction, MessageKind
 from campaigns.models import Interaction
+from dentalai.choices import Channel
 from messaging.conversation import NotNow, message_send
 from messaging.models import OutboxMessage
 from messaging.visits import visit_reminders_send
@@ -154,3 +155,25 @@ def test_the_sending_door_holds_a_reminder_to_the_legal_hours(visit, paula):
         message_send(paula, MessageKind.REMINDER, "A reminder.", appointment=visit)
     assert refused.value.until == local("2025-08-19 08:00").astimezone(dt.UTC)
     assert not Interaction.objects.filter(kind=MessageKind.REMINDER).exists()
+
+
+def test_a_reminder_cut_short_by_a_crash_is_sent_by_the_next_run(visit, paula):
+    # Recorded, then the worker died before the provider answered (messaging.conversation).
+    stalled = Interaction.objects.create(
+        patient=paula,
+        appointment=visit,
+        direction=Direction.OUTGOING,
+        kind=MessageKind.REMINDER,
+        channel_type=Channel.EMAIL,
+        content="A reminder of your visit.",
+        delivery_status=DeliveryStatus.QUEUED,
+        idempotency_key=reminder_key(visit, 48 * H),
+        timestamp=local("2025-08-01 07:00"),
+    )
+
+    counts = visit_reminders_send(local("2025-08-18 09:05"))
+
+    assert counts == {"sent": 0, "skipped": 0}  # not a new reminder
+    stalled.refresh_from_db()
+    assert stalled.delivery_status == DeliveryStatus.SENT
+    assert OutboxMessage.objects.filter(interaction=stalled).count() == 1
