@@ -70,3 +70,28 @@ def test_a_past_visit_cannot_be_cancelled_from_its_link(client, manager, clinic,
         response = client.get(page(visit))
 
     assert "Cancel this visit" not in response.text
+
+
+def test_too_many_cancel_tries_are_refused_and_change_nothing(
+    client, manager, clinic, paula, settings
+):
+    settings.BOOKING_RATE_PER_IP = "1/h"
+    first = book(manager, clinic, paula, "2025-08-20 09:00")
+    second = book(manager, clinic, paula, "2025-08-27 09:00")
+    client.post(page(first), {})
+
+    response = client.post(page(second), {})
+
+    assert response.status_code == 429
+    assert "Too many attempts" in response.text
+    assert Appointment.objects.get(pk=second.pk).status == "booked"
+
+
+def test_a_reason_longer_than_the_form_allows_is_refused_in_words(client, manager, clinic, paula):
+    visit = book(manager, clinic, paula, "2025-08-20 09:00")
+
+    response = client.post(page(visit), {"reason": "x" * 501})
+
+    assert response.status_code == 400
+    assert "at most 500 characters" in response.text
+    assert Appointment.objects.get(pk=visit.pk).status == "booked"

@@ -141,3 +141,13 @@ def test_the_dashboard_confirms_and_marks_a_no_show(client, manager, clinic, pau
     assert "Marked a no-show" in done.text
     assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.NO_SHOW
     assert "No-show" in done.text  # the badge, in words
+
+
+def test_the_status_actions_need_a_token_and_a_known_visit(client, api, manager, clinic, paula):
+    appointment = book(manager, clinic, paula, "2025-08-20 09:00")
+    for action in ("confirm", "no-show"):
+        assert client.post(f"{LIST}/{appointment.pk}/{action}").status_code == 401
+        unknown = api.post(f"{LIST}/68f100000000000000000099/{action}")
+        assert unknown.status_code == 404
+        assert unknown.json() == {"detail": "Appointment not found."}
+    assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.BOOKED
