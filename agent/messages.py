@@ -35,6 +35,8 @@ class MessageContext:
     max_attempts: int = 3
     unsubscribe_url: str = ""
     urgent: bool = False  # pain or swelling: add where to go meanwhile
+    visit_when: str = ""  # the visit a reply to its reminder is about ("Tuesday, March 4 at…")
+    visit_confirmed: bool = False  # VISIT_REPLY: the reply confirmed it (else: the link to move)
 
 
 def procedure_for(campaign) -> str:
@@ -144,6 +146,16 @@ def compose(kind: str, ctx: MessageContext) -> str:
             body = (
                 f"You're unsubscribed from {clinic} messages and won't receive any more. "
                 "Reply START to resubscribe."
+            )
+    elif kind == MessageKind.VISIT_REPLY:
+        name = f", {ctx.first_name}" if ctx.first_name else ""
+        when = ctx.visit_when or "your visit"
+        if ctx.visit_confirmed:
+            body = f"Thanks{name}, you're confirmed for {when}. See you then!"
+        else:
+            body = (
+                f"No problem{name}. Pick another time here: {link} Your current time ({when}) "
+                "stays yours until you choose a new one."
             )
     elif kind == MessageKind.OPT_IN_CONFIRMATION:
         body = f"You're subscribed to {clinic} messages again. Reply STOP at any time to opt out."

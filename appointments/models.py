@@ -112,6 +112,10 @@ class Appointment(ObjectIdModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=16, choices=ChangedBy.choices, blank=True)
     cancellation_reason = models.CharField(max_length=500, blank=True, default="")
+    # Set on a visit that was moved: the visit that took its place (cancelled_* say who, when).
+    rescheduled_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="moved_from"
+    )
     created_from = models.CharField(max_length=16, choices=CreatedFrom.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

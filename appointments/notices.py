@@ -1,5 +1,6 @@
-"""What a patient is told about their visit, in words: the booking's confirmation, reminders and
-the cancellation notice (sent by messaging.visits through the sending door)."""
+"""What a patient is told about their visit, in words: the booking's confirmation, reminders, the
+notices of a move and of a cancellation, and the message after a missed visit (sent by
+messaging.visits through the sending door)."""
 
 from django.conf import settings
 
@@ -29,15 +30,31 @@ def confirmation_text(appointment: Appointment) -> str:
     return (
         f"{_greeting(appointment)} your {appointment.service.name} at {settings.CLINIC_NAME} is "
         f"booked: {_when_and_who(appointment)}, {settings.CLINIC_POSTAL_ADDRESS}. "
-        f"To see or cancel it: {visit_link_url(appointment)}"
+        f"To see, move or cancel it: {visit_link_url(appointment)}"
     )
 
 
 def reminder_text(appointment: Appointment) -> str:
     return (
         f"{_greeting(appointment)} a reminder of your {appointment.service.name} at "
-        f"{settings.CLINIC_NAME}: {_when_and_who(appointment)}. To see or cancel it: "
+        f"{settings.CLINIC_NAME}: {_when_and_who(appointment)}. To see, move or cancel it: "
         f"{visit_link_url(appointment)}"
+    )
+
+
+def moved_text(appointment: Appointment, previous: Appointment) -> str:
+    return (
+        f"{_greeting(appointment)} your {appointment.service.name} at {settings.CLINIC_NAME} is "
+        f"moved to {_when_and_who(appointment)} (it was {visit_when(previous)}). To see, move or "
+        f"cancel it: {visit_link_url(appointment)}"
+    )
+
+
+def missed_visit_text(appointment: Appointment, rebook_url: str) -> str:
+    return (
+        f"{_greeting(appointment)} we missed you at your {appointment.service.name} at "
+        f"{settings.CLINIC_NAME} on {visit_when(appointment)}. We hope all is well. Whenever "
+        f"suits you, book another time here: {rebook_url}"
     )
 
 

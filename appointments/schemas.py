@@ -187,6 +187,11 @@ class AppointmentOut(Schema):
     confirmed_at: dt.datetime | None
     cancelled_at: dt.datetime | None
     cancelled_by: str = Field(..., description="patient, agent or staff; empty unless cancelled.")
+    rescheduled_to: str | None = Field(
+        ...,
+        validation_alias="rescheduled_to_id",
+        description="On a visit that was moved (status cancelled): the visit that replaced it.",
+    )
     created_at: dt.datetime
 
     model_config = {
@@ -209,6 +214,7 @@ class AppointmentOut(Schema):
                     "confirmed_at": None,
                     "cancelled_at": None,
                     "cancelled_by": "",
+                    "rescheduled_to": None,
                     "created_at": "2025-08-12T16:41:07.201Z",
                 }
             ]

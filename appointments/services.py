@@ -31,6 +31,7 @@ from appointments.models import Appointment, AppointmentSlot, Service
 from appointments.signals import (
     appointment_booked,
     appointment_completed,
+    appointment_moved,
     appointment_no_showed,
     appointment_unbooked,
 )
@@ -59,6 +60,7 @@ LINK_USED = (
     "This link has already booked a visit: {when}. To change it, reply to our last message or "
     "call the clinic."
 )
+NOT_MOVABLE = "This visit is no longer upcoming, so it cannot be moved."
 OFF_GRID = "Appointments start on a quarter hour (:00, :15, :30 or :45)."
 IN_THE_PAST = "That time has already passed."
 MIN_MINUTES, MAX_MINUTES = 5, 480
@@ -187,15 +189,21 @@ def _identical(patient: Patient, service: Service, start: dt.datetime) -> Appoin
     )
 
 
-def patient_busy(patient: Patient, start: dt.datetime, minutes: int) -> Appointment | None:
-    """The patient's upcoming visit (any provider) overlapping [start, start + minutes)."""
+def patient_busy(
+    patient: Patient, start: dt.datetime, minutes: int, *, besides: Appointment | None = None
+) -> Appointment | None:
+    """The patient's upcoming visit (any provider) overlapping [start, start + minutes), other
+    than `besides` (the visit being moved)."""
     end = start + dt.timedelta(minutes=minutes)
-    for other in Appointment.objects.filter(
+    visits = Appointment.objects.filter(
         patient=patient,
         status__in=LIVE_STATUSES,
         appointment_date__lt=end,
         appointment_date__gt=start - MAX_DURATION,
-    ):
+    )
+    if besides is not None:
+        visits = visits.exclude(pk=besides.pk)
+    for other in visits:
         if other.ends_at > start:
             return other
     return None
@@ -492,6 +500,78 @@ def appointment_cancel(
         details={"by": by, "campaign_id": appointment.campaign_id},
     )
     return appointment_get(appointment_id=appointment.pk)
+
+
+def appointment_reschedule(
+    *,
+    actor: User | None,
+    appointment_id: str,
+    appointment_date: dt.datetime,
+    by: str = ChangedBy.PATIENT,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Move an upcoming visit to another time the booking page offers for its service; the
+    visit that takes its place is returned.
+
+    The new time is claimed first — a new appointment holding its own slot rows — and only
+    then is the old visit cancelled (recorded as moved: `rescheduled_to`, who and when), so a
+    move that fails leaves the visit as it was: a Conflict when the new time was taken
+    meanwhile, or when the old visit changed meanwhile (cancelled, or moved by a second
+    request: the conditional status update lets one through; the loser's claim is undone).
+    The same provider is kept when free. The campaign is unaffected: the patient still has a
+    visit (appointment_moved, not appointment_unbooked)."""
+    now = now or timezone.now()
+    old = appointment_get(appointment_id=appointment_id)
+    if old.status not in LIVE_STATUSES or old.appointment_date <= now:
+        raise Conflict(NOT_MOVABLE)
+    start = _as_utc(appointment_date)
+    if start == old.appointment_date:
+        return old
+    offered = day_offered(old.service, day=clinic_today(start), now=now)
+    providers = offered.get(start)
+    if providers and old.duration_minutes != old.service.duration_minutes:
+        day_start, day_end = local_day_bounds(clinic_today(start))
+        cal = service_calendar(old.service, start=day_start, end=day_end)
+        providers = cal.free_providers(start, held_span(start, old.duration_minutes)[1] - start)
+    if not providers:
+        raise Conflict(SLOT_TAKEN)
+    if clash := patient_busy(old.patient, start, old.duration_minutes, besides=old):
+        raise Conflict(f"{PATIENT_BUSY} ({_local_when(clash.appointment_date)})")
+    providers = sorted(providers, key=lambda p: p != old.provider_id)  # the same one first
+    candidate = Appointment(
+        patient_id=old.patient_id,
+        campaign_id=old.campaign_id,
+        service=old.service,
+        appointment_date=start,
+        duration_minutes=old.duration_minutes,
+        status=AppointmentStatus.BOOKED,
+        notes=old.notes,
+        created_from=old.created_from,
+        created_at=now,
+    )
+    new = _insert_first_free(candidate, providers)
+    if new is None:
+        raise Conflict(SLOT_TAKEN)
+    try:
+        _free_time(
+            old,
+            AppointmentStatus.CANCELLED,
+            cancelled_at=now,
+            cancelled_by=by,
+            cancellation_reason=f"Moved to {_local_when(start)}.",
+            rescheduled_to=new,
+        )
+    except Conflict:
+        Appointment.objects.filter(pk=new.pk).delete()  # its slot rows cascade
+        raise
+    appointment_moved.send(sender=Appointment, appointment=new, previous=old)
+    audit_record(
+        actor=actor,
+        action="appointment_reschedule",
+        target=new,
+        details={"by": by, "moved_from": old.pk, "campaign_id": new.campaign_id},
+    )
+    return appointment_get(appointment_id=new.pk)
 
 
 def appointment_no_show(*, actor: User | None, appointment_id: str) -> Appointment:

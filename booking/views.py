@@ -3,7 +3,9 @@
 Public and anonymous: it reads availability (appointments.availability) and books through
 `appointments.services.appointment_book`, the same code as `POST /api/v1/appointments/book`,
 under the same per-address throttle. Opened from a campaign's signed link (`?t=`), it is bound to
-that campaign and shows nothing about the patient but the first name. Every step is a plain page
+that campaign and shows nothing about the patient but the first name. Opened from a visit's
+self-service page to move the visit (`?v=`, the visit's signed token), the same steps pick the
+new time and the last one moves the visit (`appointment_reschedule`). Every step is a plain page
 (it works without JavaScript); with htmx, changing month or day swaps only the calendar.
 """
 
@@ -16,6 +18,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from appointments.availability import day_offered, month_availability
@@ -26,7 +29,14 @@ from appointments.services import (
     SLOT_TAKEN,
     appointment_book,
     appointment_get,
+    appointment_reschedule,
     link_booked_visit,
+)
+from appointments.status import LIVE_STATUSES
+from appointments.visit_links import (
+    VISIT_LINK_INVALID,
+    visit_token_appointment_id,
+    visit_token_make,
 )
 from booking.forms import ContactForm
 from campaigns.models import Campaign
@@ -49,9 +59,29 @@ class Link:
     first_name: str = ""
     problem: str = ""
     booked: Appointment | None = None  # a link books one visit; afterwards it shows that one
+    moving: Appointment | None = None  # the visit a visit link (?v=) moves
+
+    @property
+    def param(self) -> str:
+        return "v" if self.moving else "t"
+
+
+def _visit_link(token: str) -> Link:
+    """A visit's link, to move it: the visit while it is upcoming."""
+    appointment_id = visit_token_appointment_id(token)
+    visit = Appointment.objects.select_related("patient", "service", "provider")
+    visit = visit.filter(pk=appointment_id).first() if appointment_id else None
+    if visit is None:
+        return Link(problem=VISIT_LINK_INVALID)
+    if visit.status not in LIVE_STATUSES or visit.appointment_date <= timezone.now():
+        return Link(problem="This visit can no longer be moved.")
+    return Link(token=token, first_name=visit.patient.first_name, moving=visit)
 
 
 def _link(request) -> Link:
+    visit_token = (request.POST.get("v") or request.GET.get("v") or "").strip()[:1000]
+    if visit_token:
+        return _visit_link(visit_token)
     token = (request.POST.get("t") or request.GET.get("t") or "").strip()[:1000]
     if not token:
         return Link()
@@ -87,14 +117,14 @@ def _booked_page(request, link: Link):
 
 def _with_token(url: str, link: Link, **params) -> str:
     if link.token:
-        params["t"] = link.token
+        params[link.param] = link.token
     return f"{url}?{urlencode(params)}" if params else url
 
 
-def _service(slug: str) -> Service:
+def _service(slug: str, link: Link | None = None) -> Service:
     service = Service.objects.filter(slug=slug).first()
-    if service is None:
-        raise Http404(SERVICE_NOT_FOUND)
+    if service is None or (link and link.moving and link.moving.service_id != service.pk):
+        raise Http404(SERVICE_NOT_FOUND)  # a move keeps the visit's service
     return service
 
 
@@ -117,10 +147,17 @@ def _context(request, link: Link, **extra) -> dict:
     }
 
 
+def _visit_page(visit: Appointment) -> str:
+    return reverse("booking:visit", args=[visit_token_make(visit)])
+
+
 def start(request):
     link = _link(request)
     if link.booked:
         return _booked_page(request, link)
+    if link.moving:  # a move keeps the service
+        month_url = reverse("booking:month", args=[link.moving.service.slug])
+        return redirect(_with_token(month_url, link))
     services = Service.objects.order_by("name")
     return render(
         request,
@@ -199,13 +236,15 @@ def _calendar(request, service: Service, link: Link, day: dt.date | None) -> dic
         "free_days": len(free),
         "previous_url": month_link(index - 1) if index > this_month else "",
         "next_url": month_link(index + 1) if index < this_month + MONTHS_AHEAD else "",
-        "services_url": _with_token(reverse("booking:start"), link),
+        "services_url": _visit_page(link.moving)
+        if link.moving
+        else _with_token(reverse("booking:start"), link),
     }
 
 
 def month(request, service: str):
-    svc = _service(service)
     link = _link(request)
+    svc = _service(service, link)
     if link.booked:
         return _booked_page(request, link)
     context = _context(request, link, step=2, **_calendar(request, svc, link, None))
@@ -250,9 +289,9 @@ def _day_context(request, svc: Service, day: dt.date, link: Link, **extra) -> di
 
 
 def day(request, service: str, day: str):
-    svc = _service(service)
-    the_day = _parse_day(day)
     link = _link(request)
+    svc = _service(service, link)
+    the_day = _parse_day(day)
     if link.booked:
         return _booked_page(request, link)
     context = _day_context(request, svc, the_day, link)
@@ -269,10 +308,10 @@ def _start_of(the_day: dt.date, time: str) -> dt.datetime:
 
 
 def details(request, service: str, day: str, time: str):
-    svc = _service(service)
+    link = _link(request)
+    svc = _service(service, link)
     the_day = _parse_day(day)
     start_at = _start_of(the_day, time)
-    link = _link(request)
     if link.booked:
         return _booked_page(request, link)
     form = ContactForm(request.POST or None) if not link.token else None
@@ -286,6 +325,7 @@ def details(request, service: str, day: str, time: str):
         start_at=start_at,
         form=form,
         back_url=_with_token(reverse("booking:day", args=[svc.slug, the_day.isoformat()]), link),
+        moving_from=link.moving.appointment_date.astimezone(clinic_zone()) if link.moving else None,
         error="",
     )
     if request.method != "POST":
@@ -298,6 +338,11 @@ def details(request, service: str, day: str, time: str):
         return render(request, "booking/details.html", context, status=400)
     contact = form.cleaned_data if form is not None else {}
     try:
+        if link.moving:
+            moved = appointment_reschedule(
+                actor=None, appointment_id=link.moving.pk, appointment_date=start_at
+            )
+            return redirect(_visit_page(moved))
         result = appointment_book(
             service=svc,
             appointment_date=start_at,

@@ -68,6 +68,11 @@ class MessageKind(models.TextChoices):
     OPT_IN_CONFIRMATION = "opt_in_confirmation", "Re-subscribe confirmation"
     BOOKING_CONFIRMATION = "booking_confirmation", "Visit confirmation"
     VISIT_CANCELLED = "visit_cancelled", "Visit cancellation notice"
+    VISIT_MOVED = "visit_moved", "Visit moved notice"
+    MISSED_VISIT = "missed_visit", "Missed-visit message"
+    SLOT_OFFER = "slot_offer", "Freed-time offer (ASAP list)"
+    SLOT_TAKEN = "slot_taken", "Freed time already taken"
+    VISIT_REPLY = "visit_reply", "Answer about a visit"
     REMINDER = "reminder", "Visit reminder"
     STAFF = "staff", "Staff reply"
     REPLY = "reply", "Patient's message"
@@ -76,5 +81,13 @@ class MessageKind(models.TextChoices):
 PROACTIVE_KINDS = frozenset({MessageKind.OUTREACH, MessageKind.FOLLOW_UP})
 # About a visit, worded by appointments.notices (not by the agent).
 VISIT_KINDS = frozenset(
-    {MessageKind.BOOKING_CONFIRMATION, MessageKind.REMINDER, MessageKind.VISIT_CANCELLED}
+    {
+        MessageKind.BOOKING_CONFIRMATION,
+        MessageKind.REMINDER,
+        MessageKind.VISIT_CANCELLED,
+        MessageKind.VISIT_MOVED,
+        MessageKind.MISSED_VISIT,
+        MessageKind.SLOT_OFFER,
+        MessageKind.SLOT_TAKEN,
+    }
 )

@@ -1,24 +1,44 @@
 """What campaigns do when something happens in the layers below them: a patient opts out, a
-visit is booked, cancelled or completed. Connected in CampaignsConfig.ready; every status change
-goes through the status door (campaigns.status.campaign_move), conditional on the status read,
-so a receiver run twice, or beside a worker, changes nothing more.
+visit is booked, cancelled, missed or completed. Connected in CampaignsConfig.ready; every
+status change goes through the status door (campaigns.status.campaign_move), conditional on
+the status read, so a receiver run twice, or beside a worker, changes nothing more.
 """
 
+import datetime as dt
 import logging
+from decimal import Decimal
+from types import SimpleNamespace
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
 from appointments.models import Appointment
-from appointments.signals import appointment_booked, appointment_completed, appointment_unbooked
+from appointments.signals import (
+    appointment_booked,
+    appointment_completed,
+    appointment_no_showed,
+    appointment_unbooked,
+)
 from appointments.status import LIVE_STATUSES
-from campaigns.choices import BookingStatus, CampaignStatus, DeliveryStatus, Direction
+from campaigns.choices import (
+    BookingStatus,
+    CampaignStatus,
+    CampaignType,
+    DeliveryStatus,
+    Direction,
+)
 from campaigns.models import Campaign, Interaction
+from campaigns.services import channel_thread_id
 from campaigns.status import (
     ACTIVE_STATUSES,
     campaign_move,
     campaign_update_if_status,
     can_transition,
 )
+from campaigns.triggers import campaign_channel
+from dentalai.audit import audit_record
 from patients.optout import CANCELLED_QUEUED, patient_opted_out
 
 logger = logging.getLogger(__name__)
@@ -113,6 +133,80 @@ def campaign_on_cancellation(sender, *, appointment, **kwargs) -> None:
         )
 
     _retrying(Campaign.objects.filter(pk=appointment.campaign_id).first(), change)
+
+
+@receiver(appointment_no_showed)
+def campaign_on_no_show(sender, *, appointment, **kwargs) -> None:
+    """The patient missed the visit (and has no other one booked): outreach resumes under the
+    usual caps, its next follow-up one interval after the missed-visit message. The visit's
+    campaign goes back to ATTEMPTING_RECOVERY when it was waiting on this booking (one where a
+    conversation is under way is left to it); a patient with no active campaign gets a new
+    RECOVERY one, which the missed-visit message then opens."""
+    patient = appointment.patient
+    booked = Appointment.objects.filter(patient_id=patient.pk, status__in=LIVE_STATUSES)
+    if patient.is_opted_out or booked.exists():
+        return
+    now = timezone.now()
+    follow_up = now + dt.timedelta(days=settings.FOLLOW_UP_INTERVAL_DAYS)
+    campaign = _booking_campaign(appointment)
+    if campaign is None or not campaign.is_active:
+        _missed_visit_campaign(appointment, follow_up, now)
+        return
+
+    def change(campaign: Campaign) -> bool:
+        if campaign.status != CampaignStatus.BOOKING_INITIATED:
+            return True
+        return campaign_move(
+            campaign,
+            CampaignStatus.ATTEMPTING_RECOVERY,
+            now=now,
+            next_attempt_at=follow_up,
+            booking_status="",
+            booking_submitted_at=None,
+        )
+
+    _retrying(campaign, change)
+
+
+def _missed_visit_campaign(appointment: Appointment, follow_up: dt.datetime, now: dt.datetime):
+    """A new RECOVERY campaign for the patient who missed the visit, the visit linked to it; its
+    first contact is the missed-visit message (so one attempt is made). None when the patient
+    has no address, or another campaign became active meanwhile."""
+    patient = appointment.patient
+    channel = campaign_channel(
+        {
+            "preferred_channels": patient.preferred_channels,
+            "email": patient.email,
+            "phone": patient.phone,
+        }
+    )
+    if channel is None:
+        return None
+    campaign = Campaign(
+        patient=patient,
+        campaign_type=CampaignType.RECOVERY,
+        status=CampaignStatus.ATTEMPTING_RECOVERY,
+        channel_type=channel,
+        thread_id=channel_thread_id(SimpleNamespace(phone=patient.phone), channel),
+        attempts_made=1,
+        next_attempt_at=follow_up,
+        estimated_value=Decimal(0),
+        created_at=now,
+    )
+    try:
+        with transaction.atomic():  # a savepoint: a refused insert leaves the caller's usable
+            campaign.save(force_insert=True)
+    except IntegrityError:
+        return None  # another campaign became active meanwhile: it follows up
+    Appointment.objects.filter(pk=appointment.pk).update(campaign=campaign)
+    appointment.campaign = campaign
+    audit_record(
+        actor=None,
+        action="campaign_create_after_no_show",
+        target=campaign,
+        details={"patient_id": patient.pk, "appointment_id": appointment.pk},
+    )
+    return campaign
 
 
 @receiver(appointment_completed)

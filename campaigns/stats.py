@@ -19,7 +19,8 @@ from campaigns.models import Campaign, Interaction
 DEFINITIONS = """\
 - `kpis.appointments_booked_month`: appointments *created* (not scheduled) since the first day
   of the current month at 00:00 in the clinic's time zone (`CLINIC_TIME_ZONE`) and before the
-  first day of the next, whatever their status except `cancelled`.
+  first day of the next, whatever their status except `cancelled`; a visit the patient moved
+  counts once, when it was first booked.
 - `kpis.handoffs_requiring_action`: campaigns in `HANDOFF_REQUIRED`.
 - `kpis.active_recovery_campaigns`: `RECOVERY` campaigns in an active status
   (`ATTEMPTING_RECOVERY`, `RE_ENGAGED`, `HANDOFF_REQUIRED`, `BOOKING_INITIATED`).
@@ -71,11 +72,13 @@ def dashboard_stats(*, now: dt.datetime | None = None) -> dict:
     )
     month_start, month_end = clinic_month_bounds(now)
     kept = ~Q(status=AppointmentStatus.CANCELLED)
+    # A move cancels the visit and books its replacement: the booking is the first one.
+    first_booking = (kept | Q(rescheduled_to__isnull=False)) & Q(moved_from__isnull=True)
     starting = Q(appointment_date__gte=month_start, appointment_date__lt=month_end) & kept
     ended = starting & Q(status__in=[AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW])
     visits = Appointment.objects.aggregate(
         booked_month=Count(
-            "pk", filter=Q(created_at__gte=month_start, created_at__lt=month_end) & kept
+            "pk", filter=Q(created_at__gte=month_start, created_at__lt=month_end) & first_booking
         ),
         starting=Count("pk", filter=starting),
         confirmed=Count("pk", filter=starting & Q(confirmed_at__isnull=False)),

@@ -27,8 +27,9 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     # A person owns it; "hand back to AI" returns it to RE_ENGAGED.
     S.HANDOFF_REQUIRED: frozenset({S.RE_ENGAGED, S.BOOKING_INITIATED, *_CLOSE}),
     # Booked: completed, confirmed by staff, or the conversation goes on (a new reply, a cancel).
+    # A missed visit (no-show) sends it back to outreach, under the usual caps.
     S.BOOKING_INITIATED: frozenset(
-        {S.RE_ENGAGED, S.HANDOFF_REQUIRED, S.BOOKING_COMPLETED, *_CLOSE}
+        {S.RE_ENGAGED, S.HANDOFF_REQUIRED, S.BOOKING_COMPLETED, S.ATTEMPTING_RECOVERY, *_CLOSE}
     ),
     # Closed: a patient reply re-opens any of these as RE_ENGAGED, except RECOVERED.
     S.RECOVERED: frozenset(),

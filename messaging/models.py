@@ -61,8 +61,10 @@ class OutboxMessage(ObjectIdModel):
     to = models.CharField(max_length=255)
     subject = models.CharField(max_length=255, blank=True, default="")
     body = models.TextField()
-    calendar = models.TextField(
-        blank=True, default="", help_text="The visit's iCalendar invite an email carried."
+    invites = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The calendar invites an email carried: [{"method": "REQUEST", "ical": …}].',
     )
     thread_id = models.CharField(max_length=255, blank=True, default="")
     interaction = models.ForeignKey(

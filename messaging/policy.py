@@ -82,11 +82,18 @@ def proactive_send_time(patient_id: str, moment: dt.datetime) -> dt.datetime:
     return when
 
 
+# What the clinic sends about a visit on its own initiative, not in answer to something the
+# patient or staff just did: inside the legal hours, not capped.
+LEGAL_HOURS_KINDS = frozenset(
+    {MessageKind.REMINDER, MessageKind.MISSED_VISIT, MessageKind.SLOT_OFFER}
+)
+
+
 def send_time(patient_id: str, kind: str, moment: dt.datetime) -> dt.datetime:
     """When a message of `kind` may go to this patient: `moment`, unless it is proactive
-    (window and caps) or a reminder (the legal hours; reminders are not capped)."""
+    (window and caps) or a visit message of the clinic's own (the legal hours)."""
     if kind in PROACTIVE_KINDS:
         return proactive_send_time(patient_id, moment)
-    if kind == MessageKind.REMINDER:
+    if kind in LEGAL_HOURS_KINDS:
         return next_legal_start(moment)
     return moment

@@ -33,7 +33,7 @@ from appointments.invites import visit_invite
 from campaigns.choices import DeliveryStatus, Direction, MessageKind
 from campaigns.models import Interaction
 from dentalai.choices import Channel
-from messaging.backends import OutgoingMessage, SendError, backend_for
+from messaging.backends import CalendarInvite, OutgoingMessage, SendError, backend_for
 from messaging.conf import TEMPLATE_DEFAULT, messaging_settings
 from messaging.unsubscribe import unsubscribe_url, unsubscribe_url_prefix
 from patients.models import Patient
@@ -42,7 +42,6 @@ from patients.optout import CANCELLED_QUEUED, patient_opt_out
 logger = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = dt.timedelta(hours=24)
-_INVITE_KINDS = frozenset({MessageKind.BOOKING_CONFIRMATION, MessageKind.VISIT_CANCELLED})
 RETRY_DELAY_CAP = dt.timedelta(hours=1)
 UNEXPECTED_SEND_ERROR = "Unexpected error while sending."
 _RETRYING = re.compile(r"\[attempt (\d+) of (\d+) failed; retrying\]$")
@@ -132,13 +131,13 @@ def outgoing_message_for(
     channel = interaction.channel_type
     to = recipient_for(patient, channel)
     owner = _campaign_thread_owner(interaction)
-    body, subject, link, calendar = interaction.content, "", "", ""
+    body, subject, link, invites = interaction.content, "", "", ()
     template_sid, variables = "", {}
     if channel == Channel.EMAIL:
         link = unsubscribe_url(patient)
         body = email_body_with_footer(body, link)
         subject = email_subject()
-        calendar = _visit_invite(interaction)
+        invites = _visit_invites(interaction)
     elif channel == Channel.WHATSAPP and not whatsapp_window_open(patient, now):
         template_sid = whatsapp_template(interaction)
         # Template variables: {{1}} the patient's first name, {{2}} the clinic's name.
@@ -153,17 +152,28 @@ def outgoing_message_for(
         unsubscribe_url=link,
         template_sid=template_sid,
         template_variables=variables,
-        calendar=calendar,
+        invites=invites,
     )
 
 
-def _visit_invite(interaction: Interaction) -> str:
-    """A visit's confirmation carries its invite; its cancellation notice, the invite's CANCEL."""
-    if not interaction.appointment_id or interaction.kind not in _INVITE_KINDS:
-        return ""
-    return visit_invite(
-        interaction.appointment, cancel=interaction.kind == MessageKind.VISIT_CANCELLED
-    )
+def _visit_invites(interaction: Interaction) -> tuple[CalendarInvite, ...]:
+    """A visit's confirmation carries its invite; its cancellation notice, the invite's CANCEL;
+    the notice of a move, the new visit's invite and the old one's CANCEL."""
+    visit = interaction.appointment if interaction.appointment_id else None
+    if visit is None:
+        return ()
+    if interaction.kind == MessageKind.BOOKING_CONFIRMATION:
+        return (CalendarInvite("REQUEST", visit_invite(visit)),)
+    if interaction.kind == MessageKind.VISIT_CANCELLED:
+        return (CalendarInvite("CANCEL", visit_invite(visit, cancel=True)),)
+    if interaction.kind == MessageKind.VISIT_MOVED:
+        invites = [CalendarInvite("REQUEST", visit_invite(visit))]
+        invites += [
+            CalendarInvite("CANCEL", visit_invite(previous, cancel=True))
+            for previous in visit.moved_from.select_related("patient", "service")
+        ]
+        return tuple(invites)
+    return ()
 
 
 def _is_the_opt_out_confirmation(interaction: Interaction, patient: Patient) -> bool:

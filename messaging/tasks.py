@@ -9,6 +9,8 @@ from messaging.services import interaction_send_retry
 from messaging.visits import (
     visit_cancellation_send,
     visit_confirmation_send,
+    visit_missed_send,
+    visit_moved_send,
     visit_reminders_send,
 )
 
@@ -30,6 +32,18 @@ def send_visit_confirmation(appointment_id: str) -> str:
 def send_visit_cancellation(appointment_id: str) -> str:
     """Queued when an upcoming visit is cancelled (messaging.visits)."""
     sent = visit_cancellation_send(appointment_id)
+    return f"interaction={sent.pk}" if sent else "nothing to send"
+
+
+def send_visit_moved(appointment_id: str) -> str:
+    """Queued when the patient moved a visit (messaging.visits)."""
+    sent = visit_moved_send(appointment_id)
+    return f"interaction={sent.pk}" if sent else "nothing to send"
+
+
+def send_missed_visit(appointment_id: str) -> str:
+    """Queued when staff mark a no-show (messaging.visits); again at the next legal hour."""
+    sent = visit_missed_send(appointment_id)
     return f"interaction={sent.pk}" if sent else "nothing to send"
 
 

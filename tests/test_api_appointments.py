@@ -92,6 +92,7 @@ def as_json(appointment: Appointment) -> dict:
         "confirmed_at": utc(appointment.confirmed_at) if appointment.confirmed_at else None,
         "cancelled_at": utc(appointment.cancelled_at) if appointment.cancelled_at else None,
         "cancelled_by": appointment.cancelled_by,
+        "rescheduled_to": appointment.rescheduled_to_id,
         "created_at": utc(appointment.created_at),
     }
 

@@ -11,7 +11,8 @@ from appointments.invites import invite_uid
 from appointments.visit_links import visit_link_url
 from campaigns.choices import MessageKind
 from campaigns.models import Interaction
-from messaging.backends.gmail import attach_invite
+from messaging.backends import CalendarInvite
+from messaging.backends.gmail import attach_invites
 from messaging.models import OutboxMessage
 from messaging.visits import visit_confirmation_send
 from patients.models import Patient
@@ -28,8 +29,8 @@ def booked(manager, clinic, paula, q_sync, django_capture_on_commit_callbacks):
         return book(manager, clinic, paula, "2025-08-20 09:00")
 
 
-def invite(message: OutboxMessage):
-    return Calendar.from_ical(message.calendar)
+def invite(message: OutboxMessage, number: int = 0):
+    return Calendar.from_ical(message.invites[number]["ical"])
 
 
 def test_a_booking_is_confirmed_by_email_with_a_calendar_invite(booked, paula):
@@ -84,7 +85,7 @@ def test_an_sms_patient_is_confirmed_by_sms_without_an_invite(
         book(manager, clinic, patient, "2025-08-20 10:00", phone=patient.phone)
 
     (message,) = OutboxMessage.objects.all()
-    assert (message.channel, message.to, message.calendar) == ("sms", patient.phone, "")
+    assert (message.channel, message.to, message.invites) == ("sms", patient.phone, [])
     assert "Hi Sam, your Cleaning" in message.body
     assert len(message.body) <= 320  # two SMS segments at most
 
@@ -101,15 +102,15 @@ def test_an_opted_out_patient_gets_no_confirmation(
 
 
 def test_gmail_carries_the_invite_as_calendars_expect_it(booked):
-    calendar = OutboxMessage.objects.get().calendar
+    (stored,) = OutboxMessage.objects.get().invites
     mime = EmailMessage()
     mime.set_content("Your visit is booked.")
 
-    attach_invite(mime, calendar)
+    attach_invites(mime, (CalendarInvite(**stored),))
 
     parts = [(p.get_content_type(), p.get_param("method"), p.get_filename()) for p in mime.walk()]
     assert ("text/calendar", "REQUEST", None) in parts
-    assert ("application/ics", None, "invite.ics") in parts
+    assert ("text/calendar", "REQUEST", "invite.ics") in parts
     assert mime.get_content_type() == "multipart/mixed"
 
 
@@ -118,4 +119,4 @@ def test_staff_see_in_the_outbox_that_the_email_carries_the_invite(booked, clien
 
     page = client.get(reverse("dashboard:outbox"))
 
-    assert "With a calendar invite (adding the visit): invite.ics" in page.text
+    assert "With calendar invites: invite.ics (adds the visit)" in page.text

@@ -10,6 +10,19 @@ from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
+class CalendarInvite:
+    """One iCalendar object (RFC 5545) and its iTIP method (RFC 5546): REQUEST adds or updates
+    the visit in the patient's calendar, CANCEL removes it."""
+
+    method: str
+    ical: str
+
+    @property
+    def filename(self) -> str:
+        return "cancelled.ics" if self.method == "CANCEL" else "invite.ics"
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     channel: str
     to: str  # email address, E.164 number, or "whatsapp:+…"
@@ -23,9 +36,9 @@ class OutgoingMessage:
     # variables instead of the free-form body.
     template_sid: str = ""
     template_variables: dict[str, str] = field(default_factory=dict)
-    # Email about a visit: its iCalendar invite (METHOD:REQUEST or CANCEL), sent as the
-    # text/calendar part calendars act on and as an invite.ics attachment.
-    calendar: str = ""
+    # Email about a visit: its calendar invites — one, or for a moved visit the new visit's
+    # REQUEST and the old one's CANCEL (RFC 6047 §2.4: one body part per method).
+    invites: tuple[CalendarInvite, ...] = ()
 
 
 @dataclass(frozen=True)

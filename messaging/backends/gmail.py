@@ -18,7 +18,7 @@ from django.conf import settings
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 
-from messaging.backends import Backend, OutgoingMessage, SendError, SendResult
+from messaging.backends import Backend, CalendarInvite, OutgoingMessage, SendError, SendResult
 from messaging.conf import messaging_settings
 from messaging.gmail import gmail_service
 
@@ -33,15 +33,22 @@ def reply_subject(subject: str) -> str:
     return f"Re: {base}" if base else "Re:"
 
 
-def attach_invite(mime: EmailMessage, calendar: str) -> None:
-    """RFC 6047: the invite as a text/calendar alternative with its iTIP method (what Gmail and
-    Outlook act on) and as an .ics attachment (for every other mail client)."""
-    method = re.search(r"^METHOD:(\w+)", calendar, re.M)
-    mime.add_alternative(calendar, subtype="calendar")
-    mime.get_payload()[-1].set_param("method", method[1] if method else "REQUEST")
-    mime.add_attachment(
-        calendar.encode("utf-8"), maintype="application", subtype="ics", filename="invite.ics"
-    )
+def attach_invites(mime: EmailMessage, invites: tuple[CalendarInvite, ...]) -> None:
+    """RFC 6047: the first invite as the text/calendar alternative with its iTIP method (what
+    Gmail and Outlook act on), and each one as a text/calendar attachment with its own method —
+    separate body parts of the multipart/mixed, as §2.4 asks when the methods differ (a move:
+    the new visit's REQUEST, the old visit's CANCEL) — that every other mail client can open."""
+    if not invites:
+        return
+    first = invites[0]
+    mime.add_alternative(first.ical, subtype="calendar", params={"method": first.method})
+    for invite in invites:
+        mime.add_attachment(
+            invite.ical,
+            subtype="calendar",
+            filename=invite.filename,
+            params={"method": invite.method},
+        )
 
 
 def send_error_from(exc: Exception) -> SendError:
@@ -122,8 +129,7 @@ class GmailBackend(Backend):
             mime["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
             mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mime.set_content(message.body)
-        if message.calendar:
-            attach_invite(mime, message.calendar)
+        attach_invites(mime, message.invites)
         return mime, body
 
     def _thread_tail(self, thread_id: str) -> tuple[dict[str, str], str]:

@@ -15,7 +15,7 @@ class OutboxBackend(Backend):
             to=message.to,
             subject=subject,
             body=message.body,
-            calendar=message.calendar,
+            invites=[{"method": i.method, "ical": i.ical} for i in message.invites],
             thread_id=message.thread_id,
             interaction_id=message.interaction_id or None,
         )
