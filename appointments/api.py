@@ -1,6 +1,7 @@
 """Availability and booking (public), and the staff's appointment endpoints (/admin, bearer
 token). Thin: each endpoint validates its input with a schema and calls one service."""
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.errors import Throttled
@@ -93,7 +94,9 @@ def availability(request: HttpRequest, query: Query[AvailabilityIn]):
         "- **Who**: with `token` (the `t` of the campaign's signed booking link, valid "
         "`BOOKING_LINK_MAX_AGE_DAYS`, default 30), the patient of that exact campaign; "
         "otherwise the patient whose email **or** phone matches — 404 when none (this form is "
-        "for patients the clinic is in touch with). An expired or altered token is a 400.\n"
+        "for patients the clinic is in touch with), unless `BOOKING_NEW_PATIENTS=all`: then a "
+        "new patient (`name` and the contact given) is created with the visit. An expired or "
+        "altered token is a 400.\n"
         "- **When**: `appointment_date` (ISO 8601, `Z` or an offset) must be one of the times "
         "`GET /availability` lists for the service (`service_id`, its slug, or `service_name`); "
         "otherwise 409. The provider is one of those free then. The database holds each "
@@ -137,6 +140,8 @@ def book(request: HttpRequest, payload: BookingIn):
         email=payload.email,
         phone=payload.phone,
         token=payload.token,
+        name=payload.name,
+        new_patients=settings.BOOKING_NEW_PATIENTS == "all",
     )
     body = BookingOut(message=services.BOOKED, appointment_id=result.appointment.pk)
     return Status(201 if result.created else 200, body)

@@ -22,6 +22,7 @@ class ChangedBy(models.TextChoices):
 class CreatedFrom(models.TextChoices):
     AI_AGENT_FORM = "AI_AGENT_FORM", "Booking page (from the AI's link)"
     MANUAL_ADMIN = "MANUAL_ADMIN", "Staff"
+    BOOKING_PAGE = "BOOKING_PAGE", "Booking page (new patient)"
 
 
 class Weekday(models.IntegerChoices):

@@ -38,6 +38,7 @@ from appointments.signals import (
 from appointments.slots import GRID, is_on_grid, slot_starts
 from appointments.status import HOLDING_STATUSES, LIVE_STATUSES, appointment_move
 from dentalai.audit import audit_record
+from dentalai.choices import Channel
 from dentalai.clinic_time import clinic_today, clinic_zone, local_day_bounds
 from dentalai.database import atomic
 from dentalai.errors import ApplicationError, Conflict, NotFound
@@ -246,13 +247,18 @@ def appointment_book(
     email: str | None = None,
     phone: str | None = None,
     token: str | None = None,
+    name: str = "",
+    new_patients: bool = False,
     now: dt.datetime | None = None,
 ) -> BookingResult:
     """The booking page's submission (the seed's business logic, SPEC §4).
 
     The patient is the one a signed booking link names (its campaign's patient; the contact
-    details typed on the form find no one else), or else the one with this email OR phone
-    (NotFound when none: the form is for patients the clinic is talking to). The time must be
+    details typed on the form find no one else), or else the one with this email OR phone.
+    When none has them: with `new_patients`, a NEW patient of that `name` and contact is
+    created with the appointment (and removed again if the time went meanwhile); else
+    NotFound — either way only once the time is judged, so the answer never tells who is a
+    patient. The time must be
     one the availability lists for the service — on the step, after the lead time, with a
     provider free for the whole service — or it is a Conflict. The provider is the first free
     one (in id order, so that identical concurrent requests race for the same slot rows).
@@ -280,8 +286,11 @@ def appointment_book(
     # The time is judged before the contact, so a refusal says nothing about who is a patient.
     if not offered.get(start):
         raise Conflict(SLOT_TAKEN)
+    created_patient = False
     if patient is None:
-        raise NotFound(PATIENT_NOT_FOUND)
+        if not new_patients:
+            raise NotFound(PATIENT_NOT_FOUND)
+        patient, created_patient = _new_patient(name, email=email, phone=phone)
     if campaign_id and (booked := link_booked_visit(campaign_id, now=now)):
         raise Conflict(LINK_USED.format(when=_local_when(booked.appointment_date)))
     if patient_busy(patient, start, service.duration_minutes):
@@ -294,11 +303,14 @@ def appointment_book(
         appointment_date=start,
         duration_minutes=service.duration_minutes,
         status=AppointmentStatus.BOOKED,
-        created_from=CreatedFrom.AI_AGENT_FORM,
+        created_from=CreatedFrom.BOOKING_PAGE if created_patient else CreatedFrom.AI_AGENT_FORM,
         created_at=now,
     )
     appointment = _insert_first_free(candidate, offered[start])
     if appointment is None:
+        if created_patient:
+            Patient.objects.filter(pk=patient.pk).delete()  # a refused booking leaves no one
+            raise Conflict(SLOT_TAKEN)
         existing = _identical(patient, service, start)
         if existing is not None:
             return BookingResult(existing, created=False)
@@ -309,9 +321,26 @@ def appointment_book(
         actor=None,
         action="appointment_book",
         target=appointment,
-        details={"campaign_id": appointment.campaign_id, "by_link": bool(token)},
+        details={
+            "campaign_id": appointment.campaign_id,
+            "by_link": bool(token),
+            "new_patient": created_patient,
+        },
     )
     return BookingResult(appointment, created=True)
+
+
+def _new_patient(name: str, *, email: str | None, phone: str | None) -> tuple[Patient, bool]:
+    """The patient a new booking creates: NEW, written to where they gave (email first)."""
+    if not name.strip():
+        raise ApplicationError("Enter your name.")
+    return patient_get_or_create(
+        name=name,
+        email=email,
+        phone=phone,
+        patient_type=PatientType.NEW,
+        preferred_channels=[Channel.EMAIL if email else Channel.SMS],
+    )
 
 
 # --- Staff actions --------------------------------------------------------------------------

@@ -324,6 +324,7 @@ def details(request, service: str, day: str, time: str):
         time=_twelve_hour(start_at.time()),
         start_at=start_at,
         form=form,
+        new_patients=settings.BOOKING_NEW_PATIENTS in ("on", "all"),
         back_url=_with_token(reverse("booking:day", args=[svc.slug, the_day.isoformat()]), link),
         moving_from=link.moving.appointment_date.astimezone(clinic_zone()) if link.moving else None,
         error="",
@@ -349,6 +350,8 @@ def details(request, service: str, day: str, time: str):
             email=contact.get("email") or None,
             phone=contact.get("phone") or None,
             token=link.token or None,
+            name=contact.get("name", ""),
+            new_patients=settings.BOOKING_NEW_PATIENTS in ("on", "all"),
         )
     except Conflict as exc:
         message = (

@@ -214,6 +214,11 @@ NINJA_NUM_PROXIES = read("NUM_PROXIES", env.int, 0)
 BOOKING_SLOT_STEP_MINUTES = read("BOOKING_SLOT_STEP_MINUTES", env.int, 30)
 BOOKING_MIN_LEAD_MINUTES = read("BOOKING_MIN_LEAD_MINUTES", env.int, 120)
 BOOKING_LINK_MAX_AGE_DAYS = read("BOOKING_LINK_MAX_AGE_DAYS", env.int, 30)
+# New patients (SPEC §10): "on" — the booking page creates the patient a contact matches no one
+# (the API keeps answering 404); "all" — the API too; "off" — only patients the clinic has.
+BOOKING_NEW_PATIENTS = env.str("BOOKING_NEW_PATIENTS", default="on").strip().lower()
+if BOOKING_NEW_PATIENTS not in ("on", "all", "off"):
+    raise ImproperlyConfigured("BOOKING_NEW_PATIENTS: on, all or off")
 if BOOKING_SLOT_STEP_MINUTES <= 0 or BOOKING_SLOT_STEP_MINUTES % 15:
     raise ImproperlyConfigured("BOOKING_SLOT_STEP_MINUTES must be a positive multiple of 15.")
 for _rate_name in (

@@ -194,7 +194,9 @@ def test_booking_without_a_link_finds_the_patient_by_phone(client, clinic, maria
     assert Appointment.objects.get().patient == maria.patient
 
 
-def test_booking_without_a_link_for_someone_unknown_says_so(client, clinic):
+def test_booking_without_a_link_for_someone_unknown_says_so(client, clinic, settings):
+    settings.BOOKING_NEW_PATIENTS = "off"
+
     response = client.post(
         f"/book/cleaning/{DAY}/11:00/", {"name": "Nobody", "email": "nobody@example.com"}
     )
@@ -254,6 +256,7 @@ def test_a_time_just_taken_is_refused_with_the_times_left(client, clinic, maria)
 
 def test_too_many_attempts_are_refused(client, clinic, maria, settings):
     settings.BOOKING_RATE_PER_IP = "1/h"
+    settings.BOOKING_NEW_PATIENTS = "off"
     client.post(f"/book/cleaning/{DAY}/11:00/", {"name": "Nobody", "email": "n@example.com"})
 
     response = client.post(f"/book/cleaning/{DAY}/11:30/", {"t": booking_token_make(maria)})

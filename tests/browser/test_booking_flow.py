@@ -1,6 +1,6 @@
 """Booking from the AI's signed link in a real browser, on a phone-sized screen: the booking shows
 on the staff calendar and moves the campaign; a second patient who chose the same time meanwhile
-is told it was just taken."""
+is told it was just taken; a new patient books without a link."""
 
 import re
 from datetime import date
@@ -13,6 +13,7 @@ from appointments.models import Appointment, Service
 from campaigns.choices import CampaignStatus
 from campaigns.models import Campaign
 from dentalai.clinic_time import clinic_zone
+from patients.models import Patient
 from tests.browser.conftest import log_in
 
 SERVICE = "implant_consultation"  # one provider: a taken time is gone for everyone
@@ -119,18 +120,25 @@ def test_book_from_the_signed_link_then_a_second_booking_of_that_time_is_refused
     screenshot(staff_page, "26-calendar-with-booking")
 
 
-def test_the_booking_page_without_a_link_says_when_nobody_matches(demo, new_page):
+def test_a_new_patient_books_without_a_link(demo, new_page, screenshot):
     service = Service.objects.get(slug=SERVICE)
     day, first_time = _first_free_day(service)
     page = new_page(mobile=True)
     page.goto(f"{demo.url}/book/{SERVICE}/{day.isoformat()}/{first_time}/")
+    expect(page.get_by_text("New to us? Welcome")).to_be_visible()
 
     page.get_by_role("button", name="Book this time").click()
     expect(page.get_by_role("alert")).to_contain_text("Enter your name.")
     expect(page.get_by_role("alert")).to_contain_text("Enter the email or the phone number")
 
-    page.get_by_label("Your name").fill("Nobody Known")
-    page.get_by_label("Email").fill("nobody@nowhere.example")
+    page.get_by_label("Your name").fill("Nadia Newcomer")
+    page.get_by_label("Email").fill("nadia.newcomer@example.com")
     page.get_by_role("button", name="Book this time").click()
-    expect(page.get_by_role("alert")).to_contain_text("No patient matches")
-    assert not Appointment.objects.filter(patient__email="nobody@nowhere.example").exists()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("You're booked, Nadia")
+    screenshot(page, "27-new-patient-booked")
+
+    patient = Patient.objects.get(email="nadia.newcomer@example.com")
+    assert (patient.name, patient.patient_type) == ("Nadia Newcomer", "NEW")
+    appointment = Appointment.objects.get(patient=patient)
+    assert (appointment.status, appointment.created_from) == ("booked", "BOOKING_PAGE")
+    assert appointment.appointment_date.astimezone(clinic_zone()).strftime("%H:%M") == first_time
