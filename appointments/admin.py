@@ -3,8 +3,8 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 
-from appointments.choices import AppointmentStatus, CreatedFrom
-from appointments.models import Appointment, ProviderSchedule, Service, TimeOff
+from appointments.choices import AppointmentStatus, AsapSource, CreatedFrom
+from appointments.models import Appointment, AsapRequest, ProviderSchedule, Service, TimeOff
 from appointments.services import (
     appointment_cancel,
     appointment_clash,
@@ -55,7 +55,7 @@ class ServiceAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("providers",)
     readonly_fields = ("id",)
-    fields = ("name", "slug", "duration_minutes", "providers", "id")
+    fields = ("name", "slug", "duration_minutes", "price", "providers", "id")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(provider_total=Count("providers"))
@@ -218,3 +218,30 @@ class AppointmentAdmin(PhoneSearchMixin, admin.ModelAdmin):
             "created_from": CreatedFrom.MANUAL_ADMIN,
             **super().get_changeform_initial_data(request),
         }
+
+
+@admin.register(AsapRequest)
+class AsapRequestAdmin(admin.ModelAdmin):
+    """Staff put a patient on the ASAP list here (the dashboard's ASAP list page shows it)."""
+
+    list_display = ("patient", "service", "status", "source", "created_at")
+    list_filter = ("status", "service", "source")
+    search_fields = ("patient__name", "patient__email", "patient__phone")
+    autocomplete_fields = ("patient",)
+    raw_id_fields = ("appointment",)
+    readonly_fields = ("id", "created_at")
+    fields = (
+        "patient",
+        "service",
+        "appointment",
+        "weekdays",
+        "earliest",
+        "latest",
+        "source",
+        "status",
+        "id",
+        "created_at",
+    )
+
+    def get_changeform_initial_data(self, request):
+        return {"source": AsapSource.STAFF, **super().get_changeform_initial_data(request)}

@@ -33,3 +33,21 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 4, "Friday"
     SATURDAY = 5, "Saturday"
     SUNDAY = 6, "Sunday"
+
+
+class AsapSource(models.TextChoices):
+    VISIT_PAGE = "visit_page", "The patient, from their visit's page"
+    BOOKING_PAGE = "booking_page", "The patient, from the booking page"
+    STAFF = "staff", "Staff"
+
+
+class AsapStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    BOOKED = "booked", "Booked a freed time"
+    WITHDRAWN = "withdrawn", "Left the list"
+
+
+class OfferOutcome(models.TextChoices):
+    OFFERED = "offered", "Offered"
+    BOOKED = "booked", "Booked it"
+    TAKEN = "taken", "Taken by someone else"

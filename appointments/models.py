@@ -5,7 +5,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from appointments.choices import AppointmentStatus, ChangedBy, CreatedFrom, Weekday
+from appointments.choices import (
+    AppointmentStatus,
+    AsapSource,
+    AsapStatus,
+    ChangedBy,
+    CreatedFrom,
+    OfferOutcome,
+    Weekday,
+)
 from dentalai.models import ObjectIdModel
 from patients.models import Patient
 
@@ -18,6 +26,12 @@ class Service(ObjectIdModel):
     )
     name = models.CharField(max_length=120, unique=True)
     duration_minutes = models.PositiveSmallIntegerField()
+    price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=0,
+        help_text="The usual fee: what a freed time refilled from the ASAP list is worth (KPIs).",
+    )
     providers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="services", blank=True
     )
@@ -155,3 +169,91 @@ class AppointmentSlot(ObjectIdModel):
 
     def __str__(self):
         return f"{self.provider_id} at {self.start:%Y-%m-%d %H:%M}"
+
+
+class AsapRequest(ObjectIdModel):
+    """A patient on the ASAP list (SPEC §10): they would take a freed time of this service, on
+    these weekdays (none: any) between these clock times (clinic time; none: any). Joined from
+    their visit's page (a freed time then moves that visit earlier), the booking page or by
+    staff. One waiting request per patient and service."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="asap_requests")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="asap_requests")
+    appointment = models.ForeignKey(
+        Appointment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="asap_requests",
+        help_text="The visit to bring forward, when joined from its page.",
+    )
+    weekdays = models.JSONField(default=list, blank=True, help_text="0 = Monday; empty: any day.")
+    earliest = models.TimeField(null=True, blank=True)
+    latest = models.TimeField(null=True, blank=True, help_text="The latest start that suits.")
+    source = models.CharField(max_length=16, choices=AsapSource.choices)
+    status = models.CharField(max_length=16, choices=AsapStatus.choices, default=AsapStatus.WAITING)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = "ASAP list entry"
+        verbose_name_plural = "ASAP list"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "service"],
+                condition=models.Q(status="waiting"),
+                name="one_waiting_asap_per_service",
+            ),
+        ]
+        indexes = [models.Index(fields=["service", "status"], name="asap_service_idx")]
+
+    def __str__(self):
+        return f"{self.patient} for {self.service} ({self.status})"
+
+
+class FreedTime(ObjectIdModel):
+    """A visit's time freed ahead (cancelled or moved away), offered to the ASAP list in
+    batches until someone books it or it is too late. One per freed visit."""
+
+    freed_from = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="freed_time"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    is_open = models.BooleanField(default=True)
+    batches_sent = models.PositiveSmallIntegerField(default=0)
+    next_batch_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["is_open", "next_batch_at"], name="freed_due_idx")]
+
+    def __str__(self):
+        return f"{self.service} at {self.start:%Y-%m-%d %H:%M}"
+
+
+class SlotOffer(ObjectIdModel):
+    """A freed time offered to one patient on the ASAP list, and what came of it."""
+
+    freed = models.ForeignKey(FreedTime, on_delete=models.CASCADE, related_name="offers")
+    request = models.ForeignKey(AsapRequest, on_delete=models.CASCADE, related_name="offers")
+    batch = models.PositiveSmallIntegerField()
+    outcome = models.CharField(
+        max_length=16, choices=OfferOutcome.choices, default=OfferOutcome.OFFERED
+    )
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    offered_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["offered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["freed", "request"], name="one_offer_per_request"),
+        ]
+
+    def __str__(self):
+        return f"{self.freed} offered to {self.request.patient} ({self.outcome})"

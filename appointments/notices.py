@@ -1,6 +1,6 @@
 """What a patient is told about their visit, in words: the booking's confirmation, reminders, the
-notices of a move and of a cancellation, and the message after a missed visit (sent by
-messaging.visits through the sending door)."""
+notices of a move and of a cancellation, the message after a missed visit, and the ASAP list's
+offers (sent by messaging.visits and messaging.asap through the sending door)."""
 
 from django.conf import settings
 
@@ -11,8 +11,7 @@ from dentalai.clinic_time import clinic_zone
 
 def visit_when(appointment: Appointment) -> str:
     """ "Wednesday, August 20 at 9:00 AM", in clinic time."""
-    local = appointment.appointment_date.astimezone(clinic_zone())
-    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
+    return _local(appointment.appointment_date)
 
 
 def _greeting(appointment: Appointment) -> str:
@@ -37,8 +36,8 @@ def confirmation_text(appointment: Appointment) -> str:
 def reminder_text(appointment: Appointment) -> str:
     return (
         f"{_greeting(appointment)} a reminder of your {appointment.service.name} at "
-        f"{settings.CLINIC_NAME}: {_when_and_who(appointment)}. To see, move or cancel it: "
-        f"{visit_link_url(appointment)}"
+        f"{settings.CLINIC_NAME}: {_when_and_who(appointment)}. Reply C to confirm. To move or "
+        f"cancel it: {visit_link_url(appointment)}"
     )
 
 
@@ -56,6 +55,31 @@ def missed_visit_text(appointment: Appointment, rebook_url: str) -> str:
         f"{settings.CLINIC_NAME} on {visit_when(appointment)}. We hope all is well. Whenever "
         f"suits you, book another time here: {rebook_url}"
     )
+
+
+def slot_offer_text(patient, service, start, url: str, *, moves_visit: bool) -> str:
+    """A freed time offered to a patient on the ASAP list."""
+    name = patient.first_name
+    hello = f"Hi {name}," if name else "Hello,"
+    what = "your visit could move to" if moves_visit else f"a {service.name} is free"
+    return (
+        f"{hello} good news from {settings.CLINIC_NAME}: {what} {_local(start)}. First to book "
+        f"gets it: {url}"
+    )
+
+
+def slot_taken_text(patient, start) -> str:
+    name = patient.first_name
+    hello = f"Hi {name}," if name else "Hello,"
+    return (
+        f"{hello} the {_local(start)} time at {settings.CLINIC_NAME} has just been taken. You are "
+        "still on our list: we will write when another time frees up."
+    )
+
+
+def _local(start) -> str:
+    local = start.astimezone(clinic_zone())
+    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
 
 
 def cancellation_text(appointment: Appointment) -> str:

@@ -74,3 +74,36 @@ class CancelVisitForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+
+
+class AsapForm(forms.Form):
+    """What suits a patient joining the ASAP list: days and a range of start times (any when
+    left empty)."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Days that suit (none ticked: any day)",
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    earliest = forms.TimeField(
+        label="Not before", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    latest = forms.TimeField(
+        label="Starting by", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        earliest, latest = data.get("earliest"), data.get("latest")
+        if earliest and latest and latest < earliest:
+            raise ValidationError("“Starting by” is before “Not before”.")
+        return data

@@ -236,6 +236,7 @@ def _calendar(request, service: Service, link: Link, day: dt.date | None) -> dic
         "free_days": len(free),
         "previous_url": month_link(index - 1) if index > this_month else "",
         "next_url": month_link(index + 1) if index < this_month + MONTHS_AHEAD else "",
+        "asap_url": _with_token(reverse("booking:asap_join", args=[service.slug]), link),
         "services_url": _visit_page(link.moving)
         if link.moving
         else _with_token(reverse("booking:start"), link),

@@ -59,6 +59,9 @@ def _page(request, appointment, form, *, error: str = "", status: int = 200):
             "move_url": reverse("booking:month", args=[appointment.service.slug])
             + "?"
             + urlencode({"v": visit_token_make(appointment)}),
+            "asap_url": reverse("booking:asap_join", args=[appointment.service.slug])
+            + "?"
+            + urlencode({"v": visit_token_make(appointment)}),
             "moved_from": appointment.moved_from.order_by("-cancelled_at").first(),
             "error": error,
             "clinic_name": settings.CLINIC_NAME,

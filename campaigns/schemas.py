@@ -36,6 +36,8 @@ class VisitStatsOut(Schema):
     confirmation_rate_percent: float
     no_show_rate_percent: float
     reminders_sent_month: int
+    slots_refilled_month: int
+    slots_refilled_value_month: float
 
 
 class DashboardStatsOut(Schema):
@@ -61,6 +63,8 @@ class DashboardStatsOut(Schema):
                         "confirmation_rate_percent": 78.5,
                         "no_show_rate_percent": 3.2,
                         "reminders_sent_month": 140,
+                        "slots_refilled_month": 6,
+                        "slots_refilled_value_month": 720.0,
                     },
                 }
             ]

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from appointments.choices import AppointmentStatus
-from appointments.models import Appointment
+from appointments.choices import AppointmentStatus, OfferOutcome
+from appointments.models import Appointment, SlotOffer
 from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, MessageKind
 from campaigns.models import Campaign, Interaction
 
@@ -35,7 +35,12 @@ DEFINITIONS = """\
   left out, the share the patient confirmed (whatever became of them after), rounded as above.
 - `visits.no_show_rate_percent`: of the visits started this month that ended `completed` or
   `no_show`, the share of no-shows.
-- `visits.reminders_sent_month`: visit reminders delivered to the channel this month."""
+- `visits.reminders_sent_month`: visit reminders delivered to the channel this month.
+- `visits.slots_refilled_month` / `slots_refilled_value_month`: freed times booked this month
+  from an ASAP-list offer, and the sum of their services' `price`."""
+
+
+CENTS = Decimal("0.01")
 
 
 def clinic_month_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -72,13 +77,17 @@ def dashboard_stats(*, now: dt.datetime | None = None) -> dict:
     )
     month_start, month_end = clinic_month_bounds(now)
     kept = ~Q(status=AppointmentStatus.CANCELLED)
-    # A move cancels the visit and books its replacement: the booking is the first one.
-    first_booking = (kept | Q(rescheduled_to__isnull=False)) & Q(moved_from__isnull=True)
+    # A move cancels the visit and books its replacement: a booking moved this month is
+    # counted once, by the first of the two (each move taken off once).
+    moved = Q(rescheduled_to__isnull=False)
     starting = Q(appointment_date__gte=month_start, appointment_date__lt=month_end) & kept
     ended = starting & Q(status__in=[AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW])
     visits = Appointment.objects.aggregate(
         booked_month=Count(
-            "pk", filter=Q(created_at__gte=month_start, created_at__lt=month_end) & first_booking
+            "pk", filter=Q(created_at__gte=month_start, created_at__lt=month_end) & (kept | moved)
+        ),
+        moves_month=Count(
+            "pk", filter=moved & Q(cancelled_at__gte=month_start, cancelled_at__lt=month_end)
         ),
         starting=Count("pk", filter=starting),
         confirmed=Count("pk", filter=starting & Q(confirmed_at__isnull=False)),
@@ -91,9 +100,12 @@ def dashboard_stats(*, now: dt.datetime | None = None) -> dict:
         timestamp__gte=month_start,
         timestamp__lt=month_end,
     ).count()
+    refilled = SlotOffer.objects.filter(
+        outcome=OfferOutcome.BOOKED, answered_at__gte=month_start, answered_at__lt=month_end
+    ).aggregate(count=Count("pk"), value=Sum("freed__service__price", default=Decimal(0)))
     return {
         "kpis": {
-            "appointments_booked_month": visits["booked_month"],
+            "appointments_booked_month": visits["booked_month"] - visits["moves_month"],
             "handoffs_requiring_action": totals["handoffs"],
             "active_recovery_campaigns": totals["active_recovery"],
         },
@@ -109,5 +121,9 @@ def dashboard_stats(*, now: dt.datetime | None = None) -> dict:
             "confirmation_rate_percent": _percent(visits["confirmed"], visits["starting"]),
             "no_show_rate_percent": _percent(visits["no_shows"], visits["ended"]),
             "reminders_sent_month": reminders,
+            "slots_refilled_month": refilled["count"],
+            "slots_refilled_value_month": float(
+                Decimal(refilled["value"]).quantize(Decimal("0.01"))
+            ),
         },
     }

@@ -14,8 +14,8 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from appointments.choices import AppointmentStatus
-from appointments.models import Appointment, ProviderSchedule, Service
+from appointments.choices import AppointmentStatus, AsapStatus
+from appointments.models import Appointment, AsapRequest, ProviderSchedule, Service, SlotOffer
 from campaigns.choices import CampaignStatus as S
 from campaigns.choices import CampaignType, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
@@ -358,3 +358,19 @@ def outbox_messages(*, channel: str | None = None, q: str | None = None) -> Quer
     if q:
         messages = messages.filter(Q(to__icontains=q) | Q(body__icontains=q))
     return messages
+
+
+def asap_waiting(limit: int = 200):
+    """Patients waiting on the ASAP list, longest first."""
+    return (
+        AsapRequest.objects.filter(status=AsapStatus.WAITING)
+        .select_related("patient", "service", "appointment")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def asap_recent_offers(limit: int = 100):
+    """The latest ASAP offers, newest first."""
+    return SlotOffer.objects.select_related("freed__service", "request__patient").order_by(
+        "-offered_at", "-id"
+    )[:limit]

@@ -36,6 +36,7 @@ urlpatterns = [
         name="appointment_no_show",
     ),
     path("patients/", records.patient_list, name="patients"),
+    path("asap/", records.asap_list, name="asap"),
     path("patients/<str:patient_id>/", records.patient_detail, name="patient"),
     path("knowledge/", records.knowledge_list, name="knowledge"),
     path("knowledge/new/", records.knowledge_edit, name="knowledge_new"),

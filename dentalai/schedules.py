@@ -34,6 +34,7 @@ GMAIL_WATCH = "gmail-watch-renewal"
 WEBHOOK_DRAIN = "webhook-drain"
 THROTTLE_PRUNE = "throttle-prune"
 VISIT_REMINDERS = "visit-reminders"
+SLOT_OFFERS = "asap-offers"
 # Often enough that a reminder moved to the evening before still goes by the legal hours' end.
 REMINDER_MINUTES = 10
 # Once a day at a quiet UTC time; a Gmail watch lapses after 7 days, so any daily time will do.
@@ -164,6 +165,16 @@ def planned_schedules(*, today: dt.date) -> list[Planned]:
                 "minutes": REMINDER_MINUTES,
             },
             f"every {REMINDER_MINUTES} min",
+        ),
+        # The ASAP list's next batches, and freed times booked another way (messaging.asap).
+        Planned(
+            SLOT_OFFERS,
+            {
+                "func": "messaging.tasks.send_slot_offers",
+                "schedule_type": Schedule.MINUTES,
+                "minutes": 5,
+            },
+            "every 5 min",
         ),
         # Throttle counters of ended windows (dentalai.throttles).
         Planned(

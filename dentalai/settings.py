@@ -316,6 +316,10 @@ MESSAGE_HANDLING_SECONDS_MAX = _DECISION_SECONDS_MAX + 2 * SEND_TIMEOUT_SECONDS 
 # When proactive messages may go, clinic time; never outside 08:00-21:00 (TCPA).
 # Visit reminders (SPEC §10): how long before each visit, e.g. "48h,2h"; empty for none.
 REMINDER_OFFSETS = durations("REMINDER_OFFSETS", "48h,2h")
+# The ASAP list (SPEC §10): a freed time goes to this many waiting patients at once, the next
+# ones this many minutes later while nobody has booked it.
+ASAP_BATCH = integer("ASAP_BATCH", 5, 1, 50)
+ASAP_WAIT_MINUTES = integer("ASAP_WAIT_MINUTES", 30, 1, 24 * 60)
 SEND_WINDOW_START = clock_time("SEND_WINDOW_START", "09:00")
 SEND_WINDOW_END = clock_time("SEND_WINDOW_END", "19:00")
 SEND_WINDOW_DAYS = weekdays("SEND_WINDOW_DAYS", "mon-fri")

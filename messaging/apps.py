@@ -8,4 +8,4 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         template_kinds_check()
-        from messaging import visits  # noqa: F401  (connects the visit receivers)
+        from messaging import asap, visits  # noqa: F401  (connects the visit receivers)

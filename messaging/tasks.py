@@ -2,6 +2,7 @@
 
 import logging
 
+from messaging.asap import freed_time_taken, slot_offers_send
 from messaging.conf import messaging_settings
 from messaging.events import webhook_events_drain
 from messaging.gmail import gmail_sync, gmail_watch_start
@@ -45,6 +46,17 @@ def send_missed_visit(appointment_id: str) -> str:
     """Queued when staff mark a no-show (messaging.visits); again at the next legal hour."""
     sent = visit_missed_send(appointment_id)
     return f"interaction={sent.pk}" if sent else "nothing to send"
+
+
+def send_slot_offers() -> str:
+    """Queued when a visit's time frees up, and scheduled: the ASAP list's due batches."""
+    counts = slot_offers_send()
+    return f"offered={counts['offered']} closed={counts['closed']}"
+
+
+def send_slot_taken(freed_id: str) -> str:
+    """Queued when a freed time was booked from an offer: the others are told."""
+    return f"told={freed_time_taken(freed_id)}"
 
 
 def send_reminders() -> str:

@@ -98,6 +98,8 @@ EXPECTED = {
         "confirmation_rate_percent": 0.0,
         "no_show_rate_percent": 0.0,
         "reminders_sent_month": 0,
+        "slots_refilled_month": 0,
+        "slots_refilled_value_month": 0.0,
     },
 }
 
@@ -144,6 +146,8 @@ def test_it_answers_zero_everywhere_without_data(db):
             "confirmation_rate_percent": 0.0,
             "no_show_rate_percent": 0.0,
             "reminders_sent_month": 0,
+            "slots_refilled_month": 0,
+            "slots_refilled_value_month": 0.0,
         },
     }
 
@@ -182,6 +186,8 @@ def test_it_rates_the_visits_of_the_clinic_month(clinic):
         "confirmation_rate_percent": 66.7,  # 2 of the 3 not cancelled
         "no_show_rate_percent": 50.0,  # 1 of the 2 that ended
         "reminders_sent_month": 1,
+        "slots_refilled_month": 0,
+        "slots_refilled_value_month": 0.0,
     }
 
 
@@ -196,13 +202,13 @@ def test_it_rounds_rates_half_up_to_one_decimal(db):
     assert rates == {"recovery_rate_percent": 12.5, "recall_rate_percent": 6.3}
 
 
-def test_it_takes_three_queries_whatever_the_data_size(dataset, clinic, django_assert_num_queries):
-    with django_assert_num_queries(3):
+def test_it_takes_four_queries_whatever_the_data_size(dataset, clinic, django_assert_num_queries):
+    with django_assert_num_queries(4):
         assert dashboard_stats(now=NOW) == EXPECTED
     for _ in range(5):
         campaign(S.RECOVERY_FAILED)
         appointment(clinic, dt.datetime(2025, 3, 20, tzinfo=UTC))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         dashboard_stats(now=NOW)
 
 

@@ -96,10 +96,14 @@ def test_the_home_page_shows_the_kpis_funnels_and_trends(staff_client):
         "Recovery rate",
         "Recall rate",
         "Value recovered",
+        "Visits confirmed this month",
+        "No-shows this month",
+        "Reminders sent this month",
+        "Freed times refilled this month",
     ):
         assert label in text
     # Definitions on hover, for every KPI.
-    assert text.count('role="tooltip"') == 7
+    assert text.count('role="tooltip"') == 11
     for stage in ("Due", "Contacted", "Engaged", "Booked", "Completed"):
         assert f'<span class="stage">{stage}</span>' in text
     assert text.count('<svg class="chart"') == 3

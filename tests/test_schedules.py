@@ -54,6 +54,7 @@ def test_running_it_twice_gives_the_same_schedules():
 
     assert stored() == first
     assert set(first) == {
+        "asap-offers",
         "daily-trigger",
         "due-followups",
         "gmail-history-poll",
@@ -63,7 +64,7 @@ def test_running_it_twice_gives_the_same_schedules():
         "webhook-drain",
     }
     assert "daily-trigger: created" in first_output
-    assert second_output.count(": unchanged") == 7 and "created" not in second_output
+    assert second_output.count(": unchanged") == 8 and "created" not in second_output
 
 
 def test_the_daily_trigger_runs_at_the_clinic_time_in_summer_and_in_winter():

@@ -68,7 +68,7 @@ def test_each_reminder_goes_once_at_its_offset(visit):
     first, second = reminders()
     assert "a reminder of your Cleaning" in first.body
     assert "Wednesday, August 20 at 9:00 AM with Dr Dana Park" in first.body
-    assert "To see, move or cancel it: http" in first.body
+    assert "Reply C to confirm. To move or cancel it: http" in first.body
     assert second.body == first.body
     keys = Interaction.objects.filter(kind=MessageKind.REMINDER).values_list(
         "idempotency_key", flat=True

@@ -1,6 +1,7 @@
 """Presentation helpers for the dashboard's templates: badges, durations, clinic time, links that
 keep the current filters."""
 
+import calendar
 import datetime as dt
 
 from django import template
@@ -125,3 +126,12 @@ def query(context, **changes) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def weekday_name(number) -> str:
+    """0 → "Mon"."""
+    try:
+        return calendar.day_abbr[int(number)]
+    except (TypeError, ValueError, IndexError):
+        return ""

@@ -34,6 +34,12 @@ KPI_DEFINITIONS = {
     "pipeline_value_recovered": "The estimated value of every recovered campaign, recall and "
     "recovery.",
     "recoveries": "Cold leads won back: recovery campaigns that ended recovered.",
+    "confirmation_rate_percent": "Of this month's visits (cancelled ones left out), the share "
+    "the patient confirmed — by replying to a reminder or to staff.",
+    "no_show_rate_percent": "Of this month's visits that are over, the share marked no-show.",
+    "reminders_sent_month": "Visit reminders delivered this month.",
+    "slots_refilled_month": "Freed times booked this month by a patient from the ASAP list, "
+    "and what they are worth (each service's usual fee).",
 }
 
 

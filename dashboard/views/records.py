@@ -1,5 +1,6 @@
-"""Patients, the knowledge base and the outbox."""
+"""Patients, the ASAP list, the knowledge base and the outbox."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -132,3 +133,18 @@ def outbox(request):
         filters.get("page"),
     )
     return render(request, "dashboard/outbox.html", {"form": form, "page": page})
+
+
+@login_required
+def asap_list(request):
+    """The ASAP list: who waits for which service and what suits them, and the freed times
+    offered lately with what came of each offer."""
+    return render(
+        request,
+        "dashboard/asap.html",
+        {
+            "waiting": selectors.asap_waiting(),
+            "offers": selectors.asap_recent_offers(),
+            "batch": settings.ASAP_BATCH,
+        },
+    )
