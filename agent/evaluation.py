@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.brains import Brain, Conversation, Turn
-from agent.choices import PRECEDENCE
+from agent.choices import PRECEDENCE, VISIT_ACTIONS
 from agent.knowledge import KnowledgeBase
+
+FIVE_ACTIONS = frozenset(PRECEDENCE) - VISIT_ACTIONS  # always in the report; visit ones if used
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Case:
     reply: str
     action: str
     kb_article: str | None
+    context: str = ""  # "reminder": a reply to a visit's confirmation or reminder
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ def load_cases(path: str | Path) -> list[Case]:
                     reply=row["reply"],
                     action=row["action"],
                     kb_article=row.get("kb_article"),
+                    context=row.get("context") or "",
                 )
             )
         except (ValueError, KeyError) as exc:
@@ -70,6 +74,7 @@ def evaluate(cases: list[Case], kb: KnowledgeBase, brain: Brain) -> list[Outcome
             campaign_type=case.campaign_type,
             channel=case.channel,
             history=(Turn("clinic", case.outreach),) if case.outreach else (),
+            context=case.context,
         )
         decision = brain.decide(conversation, kb)
         articles = tuple(decision.extra.get("articles", ()))
@@ -81,9 +86,9 @@ def evaluate(cases: list[Case], kb: KnowledgeBase, brain: Brain) -> list[Outcome
 
 def report(outcomes: list[Outcome]) -> list[str]:
     """Per-action precision and recall, the confusion matrix, and last `accuracy=… n=…`."""
-    labels = [a for a in PRECEDENCE]
-    extra = sorted({o.case.action for o in outcomes} - set(labels))
-    labels += extra
+    seen = {o.case.action for o in outcomes} | {o.predicted for o in outcomes}
+    labels = [a for a in PRECEDENCE if a in seen or a in FIVE_ACTIONS]
+    labels += sorted(seen - set(labels))
     pairs = Counter((o.case.action, o.predicted) for o in outcomes)
     n = len(outcomes)
     correct = sum(pairs[(a, a)] for a in labels)
@@ -97,7 +102,7 @@ def report(outcomes: list[Outcome]) -> list[str]:
     answers = [o for o in outcomes if o.predicted == "ANSWER_QUESTION"]
     grounded = sum(o.grounded for o in answers)
     lines.append(f"answer_grounded={grounded}/{len(answers)}")
-    short = {a: "".join(w[0] for w in a.split("_")) for a in labels}
+    short = {a: _short(a, labels) for a in labels}
     lines.append("")
     lines.append("confusion matrix (rows: labelled, columns: predicted)")
     lines.append(" " * 18 + "".join(f"{short[a]:>6}" for a in labels))
@@ -106,3 +111,11 @@ def report(outcomes: list[Outcome]) -> list[str]:
     lines.append("")
     lines.append(f"accuracy={correct / n if n else 0.0:.3f} n={n}")
     return lines
+
+
+def _short(action: str, labels: list[str]) -> str:
+    """The column name: the words' initials ("OO"), longer where two actions share them."""
+    initials = ["".join(w[0] for w in label.split("_")) for label in labels]
+    words = action.split("_")
+    mine = "".join(w[0] for w in words)
+    return mine if initials.count(mine) == 1 else words[0][:2] + "".join(w[0] for w in words[1:])

@@ -6,6 +6,11 @@ load_state ─route─┬─ proactive: check_follow_up ─┬─ max attempts �
                   └─ reactive: record_incoming ─┬─ opted out / handed off → record_only → END
                                                 ├─ STOP → decide_opt_out → opt_out ─────┤
                                                 ├─ START (opted out) → opt_in ──────────┤
+                                                ├─ answers a visit's reminder → read_visit_reply
+                                                │    ├─ confirm → confirm_visit ────────┤
+                                                │    ├─ move → offer_visit_link ────────┤
+                                                │    ├─ cancel → cancel_visit → END (the notice)
+                                                │    └─ else (decided) → mark_re_engaged
                                                 └─ mark_re_engaged → classify_intent ──┐│
       classify_intent ─┬─ OPT_OUT → opt_out                                            ││
                        ├─ CLOSE_DECLINED → close_declined                              ││
@@ -40,6 +45,10 @@ def build_graph():
         nodes.record_only,
         nodes.mark_re_engaged,
         nodes.classify_intent,
+        nodes.read_visit_reply,
+        nodes.confirm_visit,
+        nodes.offer_visit_link,
+        nodes.cancel_visit,
         nodes.decide_opt_out,
         nodes.query_knowledge_base,
         nodes.generate_answer,
@@ -86,8 +95,20 @@ def build_graph():
             "opt_in": "opt_in",
             "opt_out": "decide_opt_out",
             "engage": "mark_re_engaged",
+            "visit_reply": "read_visit_reply",
         },
     )
+    graph.add_conditional_edges(
+        "read_visit_reply",
+        route,
+        {
+            Action.CONFIRM_VISIT: "confirm_visit",
+            Action.MOVE_VISIT: "offer_visit_link",
+            Action.CANCEL_VISIT: "cancel_visit",
+            "engage": "mark_re_engaged",
+        },
+    )
+    graph.add_edge("cancel_visit", END)
     graph.add_edge("record_only", END)
     graph.add_edge("decide_opt_out", "opt_out")
     graph.add_conditional_edges(
@@ -110,6 +131,8 @@ def build_graph():
         {"found": "generate_answer", "not_found": "initiate_handoff"},
     )
     for action_node in (
+        "confirm_visit",
+        "offer_visit_link",
         "generate_answer",
         "send_booking_link",
         "close_declined",

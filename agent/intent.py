@@ -24,6 +24,9 @@ MODEL_PATH = Path(__file__).parent / "model" / "brain.npz"
 
 # What the classifier tells apart. A question is answered or handed off by the knowledge base.
 OPT_OUT, DECLINE, HANDOFF, QUESTION, BOOK = "opt_out", "decline", "handoff", "question", "book"
+# What a reply to a visit's confirmation or reminder says of the visit; "other": none of these,
+# the reply is read as any other.
+CONFIRM, MOVE, CANCEL, OTHER = "confirm", "move", "cancel", "other"
 
 
 def reply_features(text: str, vector: np.ndarray) -> np.ndarray:
@@ -116,6 +119,15 @@ class Model:
     # How much each term can be what a question is about: low for words patients use for
     # everything ("week", "daughter"), from the training replies; a term not listed counts 1.
     term_weights: dict[str, float]
+    visit: Linear  # reply features -> confirm, move, cancel or other (a reply to a reminder)
+    visit_confidence: float  # below it a reply to a reminder is read as any other
+    cancel_confidence: float  # a visit is cancelled on a reply only above this (else: the link)
+
+    def visit_reading(self, features: np.ndarray) -> tuple[str, float]:
+        """What a reply to a reminder says of the visit, and how likely."""
+        probs = self.visit.probabilities(features)[0]
+        best = int(np.argmax(probs))
+        return self.visit.classes[best], float(probs[best])
 
     def intents(self, text: str, features: np.ndarray) -> dict[str, float]:
         """Each intent's probability for a reply (`features` from `reply_features`)."""
@@ -149,6 +161,9 @@ class Model:
             "term_weight_values": np.array(
                 [self.term_weights[t] for t in sorted(self.term_weights)]
             ),
+            **self.visit.to_arrays("visit"),
+            "visit_confidence": np.array(self.visit_confidence),
+            "cancel_confidence": np.array(self.cancel_confidence),
         }
         with path.open("wb") as handle:
             np.savez_compressed(handle, **{k: _f32(v) for k, v in arrays.items()})
@@ -172,6 +187,9 @@ class Model:
                         data["term_weight_terms"], data["term_weight_values"], strict=True
                     )
                 },
+                visit=Linear.from_arrays(data, "visit"),
+                visit_confidence=float(data["visit_confidence"]),
+                cancel_confidence=float(data["cancel_confidence"]),
             )
 
 

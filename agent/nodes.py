@@ -11,14 +11,19 @@ from django.utils import timezone
 
 from agent.brains import Conversation, Decision, Turn, get_brain
 from agent.brains.offline import sentiment_of
-from agent.choices import Action
+from agent.choices import REMINDER_CONTEXT, VISIT_ACTIONS, Action
 from agent.handoff import handoff_decision, notify_staff_of_handoff
 from agent.knowledge import KnowledgeBase
 from agent.messages import MessageContext, compose, procedure_for
 from agent.safety import grounded, strip_links
 from agent.state import AgentState
 from agent.text import clean_reply
+from agent.visits import visit_in_question
 from appointments.booking_links import booking_link_url
+from appointments.choices import ChangedBy
+from appointments.notices import visit_when
+from appointments.services import appointment_cancel, appointment_confirm
+from appointments.visit_links import visit_link_url
 from campaigns.choices import (
     BookingStatus,
     CampaignStatus,
@@ -31,6 +36,7 @@ from campaigns.handoff import handoff_fields
 from campaigns.models import Campaign
 from campaigns.status import IllegalTransition, campaign_move
 from dentalai.choices import Channel
+from dentalai.errors import Conflict
 from messaging.conversation import NotNow, PatientOptedOut, message_receive, message_send
 from messaging.unsubscribe import unsubscribe_url
 from patients.consent import is_opt_in, is_opt_out
@@ -101,6 +107,7 @@ def conversation_for(state: AgentState) -> Conversation:
         channel=campaign.channel_type,
         procedure=procedure_for(campaign),
         history=turns,
+        context=REMINDER_CONTEXT if state.get("visit") else "",
     )
 
 
@@ -145,16 +152,20 @@ def record_incoming(state: AgentState) -> AgentState:
     if incoming is None:
         return {"route": "end", "outcome": "duplicate"}
     logger.info("reply recorded: interaction %s campaign %s", incoming.pk, campaign.pk)
-    return {"incoming": incoming, "route": route_incoming(state)}
+    visit = visit_in_question(state["history"], state["now"])
+    route = route_incoming(state, about_a_visit=visit is not None)
+    if route != "engage":
+        visit = None
+    return {"incoming": incoming, "visit": visit, "route": "visit_reply" if visit else route}
 
 
-def route_incoming(state: AgentState) -> str:
+def route_incoming(state: AgentState, *, about_a_visit: bool = False) -> str:
     campaign, patient = state["campaign"], state["patient"]
     text = clean_reply(state.get("text", ""))  # the patient's own words, not the quoted footer
     if patient.is_opted_out:
         # Past a STOP the agent says nothing, unless the patient says START.
         return "opt_in" if is_opt_in(text) else "record_only"
-    if is_opt_out(text):
+    if is_opt_out(text, about_a_visit=about_a_visit):
         return "opt_out"  # always honoured, whoever owns the conversation
     if campaign.status in (S.HANDOFF_REQUIRED, S.RECOVERED):
         return "record_only"  # a person owns it, or it is won: no AI reply
@@ -192,8 +203,11 @@ def mark_re_engaged(state: AgentState) -> AgentState:
 
 
 def classify_intent(state: AgentState) -> AgentState:
-    """The brain decides one of the five actions. Any failure of the brain is a handoff with
+    """The brain decides one of the five actions (already decided when the reply answered a
+    visit's reminder and said nothing of the visit). Any failure of the brain is a handoff with
     reason ai_unavailable: a reply is never dropped."""
+    if state.get("decision") is not None:
+        return {"route": state["decision"].action}
     conversation = conversation_for(state)
     try:
         kb = KnowledgeBase.from_db()
@@ -212,6 +226,56 @@ def _decided(state: AgentState, decision: Decision) -> AgentState:
         "decided %s: interaction %s campaign %s", decision.action, incoming.pk, state["campaign"].pk
     )
     return {"decision": decision, "route": decision.action}
+
+
+# --- Replies to a visit's confirmation or reminder (agent.visits) -------------------------------
+
+
+def read_visit_reply(state: AgentState) -> AgentState:
+    """The brain reads the reply as an answer about the visit: confirm, move or cancel it, or
+    else any of the usual actions — then the conversation goes on as with any reply."""
+    out = classify_intent(state)
+    action = out["decision"].action if "decision" in out else ""
+    if action not in VISIT_ACTIONS:
+        out["route"] = "engage"
+    return out
+
+
+def confirm_visit(state: AgentState) -> AgentState:
+    visit, campaign = state["visit"], state["campaign"]
+    try:
+        appointment_confirm(actor=None, appointment_id=visit.pk, by=ChangedBy.AGENT)
+    except Conflict:  # cancelled or moved meanwhile
+        return {"outcome": "visit_changed", "route": "end"}
+    ctx = message_context(state, visit_when=visit_when(visit), visit_confirmed=True)
+    text = compose(MessageKind.VISIT_REPLY, ctx)
+    return message_to_send(MessageKind.VISIT_REPLY, text, expected_status=campaign.status)
+
+
+def offer_visit_link(state: AgentState) -> AgentState:
+    """Another time, or not sure between moving and cancelling: the visit's own page does both."""
+    visit, campaign = state["visit"], state["campaign"]
+    ctx = message_context(state, visit_when=visit_when(visit), link=visit_link_url(visit))
+    text = compose(MessageKind.VISIT_REPLY, ctx)
+    return message_to_send(MessageKind.VISIT_REPLY, text, expected_status=campaign.status)
+
+
+def cancel_visit(state: AgentState) -> AgentState:
+    """Cancelled as the agent's doing: the cancellation notice (with its calendar CANCEL) is the
+    answer, and the campaign goes back to RE_ENGAGED (campaigns.receivers)."""
+    try:
+        appointment_cancel(
+            actor=None, appointment_id=state["visit"].pk, by=ChangedBy.AGENT, reason=BY_REPLY
+        )
+    except Conflict:
+        return {"outcome": "visit_changed", "route": "end"}
+    Campaign.objects.filter(pk=state["campaign"].pk).update(
+        engagement_summary="Cancelled the visit in a reply."
+    )
+    return {"outcome": "visit_cancelled", "route": "end"}
+
+
+BY_REPLY = "Asked in a reply to the visit's confirmation or reminder."
 
 
 def decide_opt_out(state: AgentState) -> AgentState:
@@ -347,6 +411,11 @@ _SUMMARY = {
     MessageKind.CLOSE: "Declined: conversation closed politely.",
     MessageKind.OPT_OUT_CONFIRMATION: "Opted out of all messages.",
     MessageKind.OPT_IN_CONFIRMATION: "Re-subscribed (START).",
+    MessageKind.VISIT_REPLY: "{visit}",
+}
+_VISIT_SUMMARY = {
+    Action.CONFIRM_VISIT: "Confirmed the visit in a reply.",
+    Action.MOVE_VISIT: "Asked to move the visit: its link sent.",
 }
 
 
@@ -366,6 +435,7 @@ def record_outcome(state: AgentState) -> AgentState:
             max=campaign.max_attempts,
             article=decision.article_title if decision else "",
             reason=HandoffReason(reason).label.lower() if reason in HandoffReason.values else "",
+            visit=_VISIT_SUMMARY.get(decision.action, "") if decision else "",
         )
         Campaign.objects.filter(pk=campaign.pk).update(engagement_summary=summary)
     logger.info("agent %s: campaign %s -> %s", state.get("trigger"), campaign.pk, state["outcome"])

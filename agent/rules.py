@@ -167,10 +167,11 @@ def safety_reason(text: str) -> str:
     return ""
 
 
-def screen(text: str) -> tuple[str, str] | None:
+def screen(text: str, *, about_a_visit: bool = False) -> tuple[str, str] | None:
     """Layer 1 of every brain: (action, handoff reason) when a rule decides, else None. An
-    opt-out first: no other rule, and no model, can override it."""
-    if is_opt_out(text):
+    opt-out first: no other rule, and no model, can override it. `about_a_visit`: the reply
+    answers a visit's reminder, where "cancel please" cancels the visit (patients.consent)."""
+    if is_opt_out(text, about_a_visit=about_a_visit):
         return Action.OPT_OUT, ""
     reason = safety_reason(text)
     return (Action.HANDOFF, reason) if reason else None

@@ -19,6 +19,7 @@ class AgentState(TypedDict, total=False):
     patient: Any  # patients.models.Patient
     history: list  # earlier Interactions, oldest first
     incoming: Any  # the recorded incoming Interaction
+    visit: Any  # the upcoming Appointment the reply answers (its confirmation or reminder)
     # Decided
     decision: Any  # agent.brains.Decision
     route: str  # the branch the last router chose

@@ -2,8 +2,10 @@
 
 The corpus (`agent/corpus/`) is one `<clinic>.jsonl` of labelled replies and one
 `<clinic>_kb.md` knowledge base per fictional clinic, in the evaluation format plus a `reason`
-for handoffs. Evaluation data is never read here. Everything is deterministic (fixed seeds,
-files in name order), so the same corpus gives the same weights.
+for handoffs; `<clinic>_visits.jsonl` holds replies to a visit's confirmation or reminder
+(`"context": "reminder"`), which train the visit reading (confirm, move, cancel or other).
+Evaluation data is never read here. Everything is deterministic (fixed seeds, files in name
+order), so the same corpus gives the same weights.
 
 Thresholds are chosen on clinics held out from the fit (grouped folds), never on the fit itself,
 and `cross_validate` estimates how the brain does on a clinic it has never seen by leaving each
@@ -19,14 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from agent.brains.offline import OfflineBrain
-from agent.choices import Action
+from agent.choices import REMINDER_CONTEXT, Action
 from agent.embeddings import embed_queries
 from agent.evaluation import Case, evaluate
 from agent.intent import (
     BOOK,
+    CANCEL,
+    CONFIRM,
     DECLINE,
     HANDOFF,
+    MOVE,
     OPT_OUT,
+    OTHER,
     QUESTION,
     Lexical,
     Linear,
@@ -50,11 +56,26 @@ SMOOTHING = 0.5
 QUESTION_REASONS = frozenset({HandoffReason.UNANSWERED_QUESTION, HandoffReason.CLINICAL_QUESTION})
 
 
+_VISIT_LABELS = {
+    Action.CONFIRM_VISIT: CONFIRM,
+    Action.MOVE_VISIT: MOVE,
+    Action.CANCEL_VISIT: CANCEL,
+}
+
+
 @dataclass(frozen=True)
 class Example:
     clinic: str
     case: Case
     reason: str
+
+    @property
+    def about_a_visit(self) -> bool:
+        return self.case.context == REMINDER_CONTEXT
+
+    @property
+    def visit_label(self) -> str:
+        return _VISIT_LABELS.get(self.case.action, OTHER)
 
     @property
     def intent(self) -> str:
@@ -89,6 +110,7 @@ def load_corpus(directory: Path = CORPUS_DIR) -> tuple[list[Example], dict[str, 
                 reply=row["reply"],
                 action=row["action"],
                 kb_article=row.get("kb_article"),
+                context=row.get("context") or "",
             )
             examples.append(Example(clinic, case, row.get("reason") or ""))
     return examples, kbs
@@ -265,8 +287,14 @@ def _answer_threshold(probs, labels, kinds, clause_ids) -> float:
 
 
 def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, corpus="") -> Model:
-    """The models and thresholds for `examples` (each clinic's knowledge base in `kbs`)."""
+    """The models and thresholds for `examples` (each clinic's knowledge base in `kbs`): the
+    replies to outreach train what a reply wants, the replies to a visit's reminder the visit
+    reading."""
     embed = embed or Embedder()
+    visit, visit_confidence, cancel_confidence = train_visit_reading(
+        [ex for ex in examples if ex.about_a_visit], embed
+    )
+    examples = [ex for ex in examples if not ex.about_a_visit]
     texts = [clean_reply(ex.case.reply) for ex in examples]
     vectors = embed(texts)
     x = np.stack([reply_features(t, v) for t, v in zip(texts, vectors, strict=True)])
@@ -308,7 +336,47 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
         answer_threshold=_answer_threshold(yes_p, labels, kinds, clause_ids),
         corpus_hash=corpus,
         term_weights=weights,
+        visit=visit,
+        visit_confidence=visit_confidence,
+        cancel_confidence=cancel_confidence,
     )
+
+
+def train_visit_reading(examples: list[Example], embed) -> tuple[Linear, float, float]:
+    """The visit reading (confirm, move, cancel or other) of replies to a reminder, its
+    confidence floor, and the higher floor for a cancellation — both chosen on held-out
+    clinics: a wrong "you're confirmed" or a wrong cancellation costs more than a reply read as
+    any other (the usual rules still answer it)."""
+    texts = [clean_reply(ex.case.reply) for ex in examples]
+    vectors = embed(texts)
+    x = np.stack([reply_features(t, v) for t, v in zip(texts, vectors, strict=True)])
+    y = [ex.visit_label for ex in examples]
+    groups = [ex.clinic for ex in examples]
+    logits, classes = _linear_out_of_fold(x, y, groups, INTENT_C)
+    temperature = _temperature(logits, y, classes)
+    probs = softmax(logits / temperature)
+    floor = _visit_floor(probs, y, classes)
+    cancel_p = probs[:, classes.index(CANCEL)]
+    false = [p for p, v in zip(cancel_p, y, strict=True) if v != CANCEL]
+    cancel_floor = float(min(0.99, max(floor, max(false, default=0) + 0.02)))
+    fit = _fit_linear(x, y, INTENT_C)
+    return Linear(fit.coef, fit.bias, fit.classes, temperature), floor, round(cancel_floor, 3)
+
+
+def _visit_floor(probs: np.ndarray, y: list[str], classes: tuple[str, ...]) -> float:
+    """The floor that does best on held-out clinics when a reading below it counts as "other":
+    a right reading scores 1, a visit action taken wrongly costs 2."""
+    predicted = [classes[i] for i in probs.argmax(axis=1)]
+    top = probs.max(axis=1)
+    best, best_score = 0.5, -np.inf
+    for floor in np.arange(0.4, 0.96, 0.05):
+        score = 0
+        for p, truth, guess in zip(top, y, predicted, strict=True):
+            guess = guess if p >= floor else OTHER
+            score += 1 if guess == truth else (-2 if guess != OTHER else 0)
+        if score > best_score:
+            best, best_score = round(float(floor), 2), score
+    return best
 
 
 def _min_confidence(probs: np.ndarray, y: list[str], classes: tuple[str, ...]) -> float:
@@ -350,4 +418,6 @@ def cross_validate(examples, kbs: dict[str, KnowledgeBase], embed=None) -> dict[
 
 
 def label_counts(examples: list[Example]) -> Counter:
-    return Counter(ex.intent for ex in examples)
+    return Counter(
+        f"reminder:{ex.visit_label}" if ex.about_a_visit else ex.intent for ex in examples
+    )

@@ -238,10 +238,19 @@ def _bare(folded: str) -> str:
     return " ".join(kept).replace("-", " ")
 
 
-def opt_out_reason(text: str) -> str:
-    """Why the patient's words are an opt-out (a rule's reason), or "" when they are not."""
+# Keywords that, in a reply to a visit's reminder, ask to cancel the visit unless they are the
+# whole message: "cancel please" cancels the visit; "CANCEL" alone is the carrier's opt-out.
+VISIT_CANCEL_WORDS = frozenset({"cancel", "cancelar"})
+
+
+def opt_out_reason(text: str, *, about_a_visit: bool = False) -> str:
+    """Why the patient's words are an opt-out (a rule's reason), or "" when they are not.
+    `about_a_visit`: they answer a visit's confirmation or reminder."""
     folded = fold(text)
-    if _bare(folded) in OPT_OUT_KEYWORDS:
+    bare = _bare(folded)
+    if about_a_visit and bare in VISIT_CANCEL_WORDS and re.findall(r"[a-z]+", folded) != [bare]:
+        return ""
+    if bare in OPT_OUT_KEYWORDS:
         return "carrier keyword"
     if any(rule.pattern.search(folded) for rule in WANTS_MESSAGES):
         return ""
@@ -266,8 +275,8 @@ def _misspelt_keyword(word: str) -> bool:
     )
 
 
-def is_opt_out(text: str) -> bool:
-    return bool(opt_out_reason(text))
+def is_opt_out(text: str, *, about_a_visit: bool = False) -> bool:
+    return bool(opt_out_reason(text, about_a_visit=about_a_visit))
 
 
 def is_opt_in(text: str) -> bool:

@@ -37,6 +37,7 @@ class Conversation:
     channel: str = ""
     procedure: str = ""
     history: tuple[Turn, ...] = ()
+    context: str = ""  # "reminder": the reply answers a visit's confirmation or reminder
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Decision:
 
     def __post_init__(self):
         if self.action not in Action.values:
-            raise ValueError(f"{self.action!r} is not one of the five actions")
+            raise ValueError(f"{self.action!r} is not one of the agent's actions")
 
     def analysis(self) -> dict:
         """The `ai_analysis` stored on the incoming interaction."""

@@ -3,7 +3,9 @@
 1. `agent.rules.screen`: opt-out (`patients.consent`), pain or emergency, prompt injection,
    not English — decided by rules before any model.
 2. `agent.intent`: a classifier over the reply's sentence embedding says what it wants; below
-   its confidence floor a person decides.
+   its confidence floor a person decides. A reply to a visit's confirmation or reminder is
+   first read for what it says of the visit (confirm, move, cancel), and read as any other
+   reply when it says none of these surely enough.
 3. `agent.retrieval`: a question is answered with the knowledge base's own sentences when the
    answerability check passes, else handed to a person.
 """
@@ -14,12 +16,15 @@ from collections.abc import Callable
 import numpy as np
 
 from agent.brains import Conversation, Decision
-from agent.choices import Action, Sentiment
+from agent.choices import REMINDER_CONTEXT, Action, Sentiment
 from agent.embeddings import embed_queries
 from agent.intent import (
     BOOK,
+    CANCEL,
+    CONFIRM,
     DECLINE,
     HANDOFF,
+    MOVE,
     OPT_OUT,
     Model,
     reply_features,
@@ -88,13 +93,18 @@ class OfflineBrain:
             summary = summarize(conversation, written, reason)
             return decision(Action.HANDOFF, reason, confidence, reason=reason, summary=summary)
 
-        ruled = screen(written)
+        ruled = screen(written, about_a_visit=conversation.context == REMINDER_CONTEXT)
         if ruled:
             action, reason = ruled
             return handoff(reason, 1.0) if reason else decision(action, "opt_out", 1.0)
 
         (vector,) = self.embed([written])
         features = reply_features(written, vector)
+        if conversation.context == REMINDER_CONTEXT:
+            visit_action = self.visit_action(features)
+            if visit_action:
+                action, p = visit_action
+                return decision(action, action.lower(), p)
         probs = self.model.intents(written, features)
         intent = max(probs, key=probs.get)
         confidence = probs[intent]
@@ -112,6 +122,24 @@ class OfflineBrain:
         if intent == BOOK:
             return decision(Action.SEND_BOOKING_LINK, "booking_request", confidence)
         return self._answer(written, vector, kb, confidence, decision, handoff)
+
+    def visit_action(self, features: np.ndarray) -> tuple[str, float] | None:
+        """What a reply to a reminder asks of the visit, when it is sure enough: confirm it,
+        move it (the link) or cancel it — a cancellation only when unambiguous, else the link,
+        where the patient can cancel or move it."""
+        reading, p = self.model.visit_reading(features)
+        if reading not in (CONFIRM, MOVE, CANCEL) or p < self.model.visit_confidence:
+            return None
+        if reading == CONFIRM:
+            return Action.CONFIRM_VISIT, p
+        if reading == CANCEL and p >= self.model.cancel_confidence:
+            return Action.CANCEL_VISIT, p
+        return Action.MOVE_VISIT, p
+
+    def read_visit_reply(self, text: str) -> tuple[str, float] | None:
+        """`visit_action` of a reply's own words (for a brain that has no embedding at hand)."""
+        (vector,) = self.embed([text])
+        return self.visit_action(reply_features(text, vector))
 
     def answers(self, text: str, vector: np.ndarray, kb: KnowledgeBase) -> list[Retrieved] | None:
         """What answers each question the reply asks (a question about open times is for the

@@ -19,8 +19,8 @@ import openai
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.brains import Conversation, Decision
-from agent.brains.offline import sentiment_of, summarize
-from agent.choices import Action
+from agent.brains.offline import OfflineBrain, sentiment_of, summarize
+from agent.choices import REMINDER_CONTEXT, Action
 from agent.conf import AgentSettings
 from agent.embeddings import embed_queries
 from agent.knowledge import Article, KnowledgeBase
@@ -90,7 +90,7 @@ class OpenAIBrain:
     def decide(self, conversation: Conversation, kb: KnowledgeBase) -> Decision:
         body = clean_reply(conversation.reply)
         sentiment = sentiment_of(body)[0]
-        ruled = screen(body)
+        ruled = screen(body, about_a_visit=conversation.context == REMINDER_CONTEXT)
         if ruled:  # compliance and safety do not wait for a model
             action, reason = ruled
             return Decision(
@@ -102,6 +102,13 @@ class OpenAIBrain:
                 reason=reason,
                 summary=summarize(conversation, body, reason) if reason else "",
             )
+        if conversation.context == REMINDER_CONTEXT:
+            # What a reply says of its visit is read by the offline brain's trained model, the
+            # same in both brains; anything else goes to the language model as usual.
+            visit_action = OfflineBrain().read_visit_reply(body)
+            if visit_action:
+                action, p = visit_action
+                return Decision(action, action.lower(), sentiment, round(p, 3), NAME)
         try:
             candidates = retrieve_articles(body, kb)
             parsed = self._ask(conversation, body, candidates)
