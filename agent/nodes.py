@@ -46,6 +46,7 @@ from patients.optout import patient_opt_in, patient_opt_out
 logger = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 12
+BY_REPLY = "Asked in a reply to the visit's confirmation or reminder."  # a cancellation's reason
 S = CampaignStatus
 
 
@@ -273,9 +274,6 @@ def cancel_visit(state: AgentState) -> AgentState:
         engagement_summary="Cancelled the visit in a reply."
     )
     return {"outcome": "visit_cancelled", "route": "end"}
-
-
-BY_REPLY = "Asked in a reply to the visit's confirmation or reminder."
 
 
 def decide_opt_out(state: AgentState) -> AgentState:

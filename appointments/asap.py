@@ -79,7 +79,9 @@ def freed_time_record(appointment: Appointment, now: dt.datetime | None = None):
     now = now or timezone.now()
     if appointment.appointment_date < earliest_bookable(now):
         return None
-    waiting = AsapRequest.objects.filter(service_id=appointment.service_id, status="waiting")
+    waiting = AsapRequest.objects.filter(
+        service_id=appointment.service_id, status=AsapStatus.WAITING
+    )
     if not waiting.exists() or not is_bookable(appointment.service, appointment.appointment_date):
         return None
     try:

@@ -9,14 +9,23 @@ from appointments.visit_links import visit_link_url
 from dentalai.clinic_time import clinic_zone
 
 
+def local_when(start) -> str:
+    """ "Wednesday, August 20 at 9:00 AM": a moment in clinic time, as patients read it."""
+    local = start.astimezone(clinic_zone())
+    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
+
+
 def visit_when(appointment: Appointment) -> str:
-    """ "Wednesday, August 20 at 9:00 AM", in clinic time."""
-    return _local(appointment.appointment_date)
+    return local_when(appointment.appointment_date)
+
+
+def _hello(patient) -> str:
+    name = patient.first_name
+    return f"Hi {name}," if name else "Hello,"
 
 
 def _greeting(appointment: Appointment) -> str:
-    name = appointment.patient.first_name
-    return f"Hi {name}," if name else "Hello,"
+    return _hello(appointment.patient)
 
 
 def _when_and_who(appointment: Appointment) -> str:
@@ -59,27 +68,18 @@ def missed_visit_text(appointment: Appointment, rebook_url: str) -> str:
 
 def slot_offer_text(patient, service, start, url: str, *, moves_visit: bool) -> str:
     """A freed time offered to a patient on the ASAP list."""
-    name = patient.first_name
-    hello = f"Hi {name}," if name else "Hello,"
     what = "your visit could move to" if moves_visit else f"a {service.name} is free"
     return (
-        f"{hello} good news from {settings.CLINIC_NAME}: {what} {_local(start)}. First to book "
-        f"gets it: {url}"
+        f"{_hello(patient)} good news from {settings.CLINIC_NAME}: {what} {local_when(start)}. "
+        f"First to book gets it: {url}"
     )
 
 
 def slot_taken_text(patient, start) -> str:
-    name = patient.first_name
-    hello = f"Hi {name}," if name else "Hello,"
     return (
-        f"{hello} the {_local(start)} time at {settings.CLINIC_NAME} has just been taken. You are "
-        "still on our list: we will write when another time frees up."
+        f"{_hello(patient)} the {local_when(start)} time at {settings.CLINIC_NAME} has just been "
+        "taken. You are still on our list: we will write when another time frees up."
     )
-
-
-def _local(start) -> str:
-    local = start.astimezone(clinic_zone())
-    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
 
 
 def cancellation_text(appointment: Appointment) -> str:

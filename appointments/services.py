@@ -28,6 +28,7 @@ from appointments.availability import (
 from appointments.booking_links import LINK_INVALID, BookingLinkError, booking_token_campaign_id
 from appointments.choices import AppointmentStatus, ChangedBy, CreatedFrom
 from appointments.models import Appointment, AppointmentSlot, Service
+from appointments.notices import local_when
 from appointments.signals import (
     appointment_booked,
     appointment_completed,
@@ -224,11 +225,6 @@ def link_booked_visit(campaign_id: str, *, now: dt.datetime | None = None) -> Ap
     )
 
 
-def _local_when(start: dt.datetime) -> str:
-    local = start.astimezone(clinic_zone())
-    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
-
-
 def _insert_first_free(candidate: Appointment, provider_ids: list[str]) -> Appointment | None:
     """The candidate stored with the first of the providers whose time the database lets it
     hold; None when every one was taken meanwhile."""
@@ -290,9 +286,9 @@ def appointment_book(
     if patient is None:
         if not new_patients:
             raise NotFound(PATIENT_NOT_FOUND)
-        patient, created_patient = _new_patient(name, email=email, phone=phone)
+        patient, created_patient = new_patient_get_or_create(name, email=email, phone=phone)
     if campaign_id and (booked := link_booked_visit(campaign_id, now=now)):
-        raise Conflict(LINK_USED.format(when=_local_when(booked.appointment_date)))
+        raise Conflict(LINK_USED.format(when=local_when(booked.appointment_date)))
     if patient_busy(patient, start, service.duration_minutes):
         raise Conflict(PATIENT_BUSY)
 
@@ -330,8 +326,11 @@ def appointment_book(
     return BookingResult(appointment, created=True)
 
 
-def _new_patient(name: str, *, email: str | None, phone: str | None) -> tuple[Patient, bool]:
-    """The patient a new booking creates: NEW, written to where they gave (email first)."""
+def new_patient_get_or_create(
+    name: str, *, email: str | None, phone: str | None
+) -> tuple[Patient, bool]:
+    """The patient with this contact, or the NEW one the public pages create (written to where
+    they gave, email first)."""
     if not name.strip():
         raise ApplicationError("Enter your name.")
     return patient_get_or_create(
@@ -421,7 +420,7 @@ def appointment_create_manual(
                 # there is one; on MongoDB without a replica set this does).
                 Patient.objects.filter(pk=patient.pk).delete()
             if clash:
-                raise Conflict(f"{PATIENT_BUSY} ({_local_when(clash.appointment_date)})")
+                raise Conflict(f"{PATIENT_BUSY} ({local_when(clash.appointment_date)})")
             raise Conflict(SLOT_TAKEN)
 
     appointment_booked.send(sender=Appointment, appointment=appointment, submitted_at=None)
@@ -565,7 +564,7 @@ def appointment_reschedule(
     if not providers:
         raise Conflict(SLOT_TAKEN)
     if clash := patient_busy(old.patient, start, old.duration_minutes, besides=old):
-        raise Conflict(f"{PATIENT_BUSY} ({_local_when(clash.appointment_date)})")
+        raise Conflict(f"{PATIENT_BUSY} ({local_when(clash.appointment_date)})")
     providers = sorted(providers, key=lambda p: p != old.provider_id)  # the same one first
     candidate = Appointment(
         patient_id=old.patient_id,
@@ -587,7 +586,7 @@ def appointment_reschedule(
             AppointmentStatus.CANCELLED,
             cancelled_at=now,
             cancelled_by=by,
-            cancellation_reason=f"Moved to {_local_when(start)}.",
+            cancellation_reason=f"Moved to {local_when(start)}.",
             rescheduled_to=new,
         )
     except Conflict:

@@ -18,16 +18,15 @@ from appointments.asap import (
 )
 from appointments.booking_links import BookingLinkError, booking_token_campaign_id
 from appointments.choices import AsapSource, OfferOutcome
-from appointments.services import PATIENT_NOT_FOUND
+from appointments.services import PATIENT_NOT_FOUND, new_patient_get_or_create
 from appointments.visit_links import VISIT_LINK_INVALID, visit_token_make
 from booking.forms import AsapForm, ContactForm
 from booking.views import Link, _link, _service
 from dentalai.clinic_time import clinic_zone
 from dentalai.errors import ApplicationError, Conflict
 from dentalai.throttles import THROTTLED, booking_try
-from patients.choices import PatientType
 from patients.models import Patient
-from patients.services import patient_find, patient_get_or_create
+from patients.services import patient_find
 
 JOINED = "You're on the list. We'll write as soon as a time that suits you frees up."
 TAKEN_TASK = "messaging.tasks.send_slot_taken"
@@ -45,12 +44,9 @@ def _listed_patient(link: Link, contact: dict) -> Patient | None:
             return None
         return Patient.objects.filter(campaigns__pk=campaign_id).first()
     email, phone = contact.get("email") or None, contact.get("phone") or None
-    patient = patient_find(email=email, phone=phone)
-    if patient is None and settings.BOOKING_NEW_PATIENTS in ("on", "all"):
-        patient, _ = patient_get_or_create(
-            name=contact["name"], email=email, phone=phone, patient_type=PatientType.NEW
-        )
-    return patient
+    if settings.BOOKING_NEW_PATIENTS not in ("on", "all"):
+        return patient_find(email=email, phone=phone)
+    return new_patient_get_or_create(contact["name"], email=email, phone=phone)[0]
 
 
 def join(request, service: str):
