@@ -126,7 +126,9 @@ def test_three_replies_while_the_model_hangs_reach_three_outcomes(tmp_path, mode
             world.rows("SELECT status, handoff_reason FROM campaigns_campaign ORDER BY thread_id")
             == [(CampaignStatus.HANDOFF_REQUIRED, HandoffReason.AI_UNAVAILABLE)] * 3
         )
-        assert world.rows(EVENTS_SQL) == [("processed", 1)] * 3
+        # The event is marked processed just after its reply is sent: wait for it, as above.
+        processed = [("processed", 1)] * 3
+        assert world.wait_for(EVENTS_SQL, processed, timeout=10) == processed
     finally:
         world.close()
 
