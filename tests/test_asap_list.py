@@ -45,9 +45,7 @@ def waiting_patients(clinic, count: int, tag: str = "", **preferences) -> list[A
 
 
 def offers_to(request) -> list[Interaction]:
-    return list(
-        Interaction.objects.filter(patient=request.patient, kind=MessageKind.SLOT_OFFER)
-    )
+    return list(Interaction.objects.filter(patient=request.patient, kind=MessageKind.SLOT_OFFER))
 
 
 def offer_link(interaction) -> str:
@@ -71,9 +69,7 @@ def freed(manager, clinic, paula, q_sync, django_capture_on_commit_callbacks):
     return cancel
 
 
-def test_a_cancellation_offers_the_time_to_the_first_batch_then_the_next(
-    clinic, freed, settings
-):
+def test_a_cancellation_offers_the_time_to_the_first_batch_then_the_next(clinic, freed, settings):
     settings.ASAP_BATCH = 2
     settings.ASAP_WAIT_MINUTES = 30
     first, second, third = clinic["waiting"]
@@ -186,9 +182,7 @@ def test_a_new_patient_joins_from_the_booking_page(client, clinic):
     )
 
 
-def test_a_time_booked_another_way_is_closed_and_the_offered_told(
-    manager, clinic, freed, settings
-):
+def test_a_time_booked_another_way_is_closed_and_the_offered_told(manager, clinic, freed, settings):
     settings.ASAP_BATCH = 1
     freed_time = freed()
     walk_in = Patient.objects.create(name="Walk In", email="walk@example.com")
