@@ -211,3 +211,27 @@ def test_staff_see_the_list_and_the_offers_and_the_kpis_count_the_refill(
     assert "Wai1 Ting" in page and "Booked it" in page and "Cleaning, Wed Aug 20, 09:00" in page
     visits = dashboard_stats()["visits"]
     assert (visits["slots_refilled_month"], visits["slots_refilled_value_month"]) == (1, 120.0)
+
+
+def test_a_damaged_offer_link_is_a_404_that_says_so(client, db):
+    response = client.get(reverse("booking:offer", args=["not-a-real-token"]))
+
+    assert response.status_code == 404
+    assert "This link is not valid" in response.text
+
+
+def test_joining_with_times_the_wrong_way_round_is_refused_in_words(client, clinic):
+    response = client.post(
+        reverse("booking:asap_join", args=["cleaning"]),
+        {"name": "Nina New", "email": "nina@example.com", "earliest": "15:00", "latest": "09:00"},
+    )
+
+    assert response.status_code == 400
+    assert "is before" in response.text
+    assert not AsapRequest.objects.exists() and not Patient.objects.exists()
+
+
+def test_the_asap_page_needs_a_login(client, db):
+    response = client.get(reverse("dashboard:asap"))
+
+    assert response.status_code == 302 and "/login" in response["Location"]
