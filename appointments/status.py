@@ -37,7 +37,7 @@ def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 
 
-def appointment_move(appointment, target: str, *, now=None, **fields) -> None:
+def appointment_move(appointment, target: str, **fields) -> None:
     """Move `appointment` to `target`, with `fields` written in the same update. Conflict when
     the machine forbids it, or when the status changed since it was read (the update is
     conditional on it: no row lock can be relied on, SPEC §3.5). Updated in place."""
@@ -46,7 +46,7 @@ def appointment_move(appointment, target: str, *, now=None, **fields) -> None:
         if appointment.status == target:
             raise Conflict(f"This appointment is already {current}.")
         raise Conflict(f"This appointment is {current}; it cannot be {_DONE[target]}.")
-    now = now or timezone.now()
+    now = timezone.now()
     updated = Appointment.objects.filter(pk=appointment.pk, status=appointment.status).update(
         status=target, updated_at=now, **fields
     )

@@ -21,7 +21,7 @@ from appointments.choices import AsapSource, OfferOutcome
 from appointments.services import PATIENT_NOT_FOUND, new_patient_get_or_create
 from appointments.visit_links import VISIT_LINK_INVALID, visit_token_make
 from booking.forms import AsapForm, ContactForm
-from booking.views import Link, _link, _service
+from booking.views import Link, link_from_request, service_or_404
 from dentalai.clinic_time import clinic_zone
 from dentalai.errors import ApplicationError, Conflict
 from dentalai.throttles import THROTTLED, booking_try
@@ -50,8 +50,8 @@ def _listed_patient(link: Link, contact: dict) -> Patient | None:
 
 
 def join(request, service: str):
-    link = _link(request)
-    svc = _service(service, link)
+    link = link_from_request(request)
+    svc = service_or_404(service, link)
     form = AsapForm(request.POST or None)
     contact_form = ContactForm(request.POST or None) if not link.token else None
     context = {

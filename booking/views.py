@@ -78,7 +78,9 @@ def _visit_link(token: str) -> Link:
     return Link(token=token, first_name=visit.patient.first_name, moving=visit)
 
 
-def _link(request) -> Link:
+def link_from_request(request) -> Link:
+    """The link a booking page was opened with (?v= a visit to move, ?t= a campaign's booking
+    link), or none: the public booking page."""
     visit_token = (request.POST.get("v") or request.GET.get("v") or "").strip()[:1000]
     if visit_token:
         return _visit_link(visit_token)
@@ -121,7 +123,8 @@ def _with_token(url: str, link: Link, **params) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
-def _service(slug: str, link: Link | None = None) -> Service:
+def service_or_404(slug: str, link: Link | None = None) -> Service:
+    """The service of a booking page's URL; a visit's link moves it within its service."""
     service = Service.objects.filter(slug=slug).first()
     if service is None or (link and link.moving and link.moving.service_id != service.pk):
         raise Http404(SERVICE_NOT_FOUND)  # a move keeps the visit's service
@@ -152,7 +155,7 @@ def _visit_page(visit: Appointment) -> str:
 
 
 def start(request):
-    link = _link(request)
+    link = link_from_request(request)
     if link.booked:
         return _booked_page(request, link)
     if link.moving:  # a move keeps the service
@@ -244,8 +247,8 @@ def _calendar(request, service: Service, link: Link, day: dt.date | None) -> dic
 
 
 def month(request, service: str):
-    link = _link(request)
-    svc = _service(service, link)
+    link = link_from_request(request)
+    svc = service_or_404(service, link)
     if link.booked:
         return _booked_page(request, link)
     context = _context(request, link, step=2, **_calendar(request, svc, link, None))
@@ -290,8 +293,8 @@ def _day_context(request, svc: Service, day: dt.date, link: Link, **extra) -> di
 
 
 def day(request, service: str, day: str):
-    link = _link(request)
-    svc = _service(service, link)
+    link = link_from_request(request)
+    svc = service_or_404(service, link)
     the_day = _parse_day(day)
     if link.booked:
         return _booked_page(request, link)
@@ -309,8 +312,8 @@ def _start_of(the_day: dt.date, time: str) -> dt.datetime:
 
 
 def details(request, service: str, day: str, time: str):
-    link = _link(request)
-    svc = _service(service, link)
+    link = link_from_request(request)
+    svc = service_or_404(service, link)
     the_day = _parse_day(day)
     start_at = _start_of(the_day, time)
     if link.booked:

@@ -13,7 +13,14 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from agent.models import KnowledgeArticle
-from appointments.models import Appointment, AppointmentSlot, ProviderSchedule, Service, TimeOff
+from appointments.models import (
+    Appointment,
+    AppointmentSlot,
+    AsapRequest,
+    ProviderSchedule,
+    Service,
+    TimeOff,
+)
 from campaigns.models import Campaign, Interaction
 from demo.clinic import DEMO_MANAGER_EMAIL, DEMO_PASSWORD, clinic_set_up, demo_id
 from demo.stories import Story, demo_plans
@@ -37,6 +44,7 @@ MODELS: list[tuple[str, type[models.Model]]] = [
     ("outbox messages", OutboxMessage),
     ("appointments", Appointment),
     ("appointment slots", AppointmentSlot),
+    ("ASAP list entries", AsapRequest),
 ]
 
 

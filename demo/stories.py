@@ -26,8 +26,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agent.services import agent_run_proactive
+from appointments.asap import asap_join
 from appointments.availability import day_offered
 from appointments.booking_links import booking_token_make
+from appointments.choices import AsapSource
 from appointments.models import Appointment
 from appointments.services import (
     appointment_book,
@@ -90,6 +92,10 @@ OTHER_STORIES = {
 }
 # Of the declines, how many are an opt-out (every third one).
 OPT_OUT_EVERY = 3
+# Of the patients with a visit ahead, or due and not booked, which are on the ASAP list (every
+# second one), and the hours that suit them (none: any).
+ASAP_EVERY = 2
+ASAP_HOURS = ((None, None), (dt.time(8), dt.time(12)), (dt.time(13), dt.time(17, 30)))
 # What a visit often leads to, booked for the following weeks.
 TREATMENTS = ("tooth_filling", "tooth_filling", "porcelain_crown", "teeth_whitening", "cleaning")
 # When a campaign ending in each status started: (min, max) days ago.
@@ -448,6 +454,27 @@ class Story:
         slug = self.rng.choice(TREATMENTS)
         self.books_by_phone(slug, at=at, earliest=soon, latest=soon + dt.timedelta(days=24))
 
+    def joins_asap_list(self, visit: Appointment | None = None, service_slug: str = "") -> None:
+        """On the ASAP list: to bring `visit` forward (asked at the front desk or from the
+        visit's page), or, with no visit, from the booking page when no time suited."""
+        if visit is not None:
+            source = AsapSource.STAFF if self.plan.number % 4 == 0 else AsapSource.VISIT_PAGE
+            service = visit.service
+        else:
+            source, service = AsapSource.BOOKING_PAGE, self.clinic.services[service_slug]
+        days = sorted(self.rng.sample(range(5), self.rng.randint(2, 5)))
+        earliest, latest = self.rng.choice(ASAP_HOURS)
+        with self.moment(self.now - dt.timedelta(hours=self.rng.randint(2, 24 * 10))):
+            asap_join(
+                patient=self.patient,
+                service=service,
+                source=source,
+                weekdays=days,
+                earliest=earliest,
+                latest=latest,
+                appointment=visit,
+            )
+
     # --- stories ---------------------------------------------------------------------------
 
     def campaign_story(self, ctype: str, status: str) -> None:
@@ -554,12 +581,14 @@ class Story:
                 self.visit_happens(visit, follow_up)
         elif roll < 0.85 and (due - self.today).days <= 75:
             start = local_datetime(max(due - dt.timedelta(days=5), self.today), dt.time(0))
-            self.books_by_phone(
+            visit = self.books_by_phone(
                 slug,
                 at=self.now - dt.timedelta(days=self.rng.randint(1, 30)),
                 earliest=max(start, self.now + dt.timedelta(hours=3)),
                 latest=start + dt.timedelta(days=14),
             )
+            if visit and self.plan.number % ASAP_EVERY == 0:
+                self.joins_asap_list(visit)
         elif roll >= 0.55:
             self.treatment_visit()
         if self.rng.random() < 0.25:
@@ -583,6 +612,8 @@ class Story:
         due = self.today if self.plan.number % 4 == 0 else self.days_ago(1, 25)
         self.enrol(PatientType.EXISTING, at=self.now - dt.timedelta(days=follow_up[2] + 400))
         self.history(follow_up, last_visit=due - dt.timedelta(days=follow_up[2]), due=due)
+        if self.plan.number % ASAP_EVERY == 0:
+            self.joins_asap_list(service_slug=follow_up[3])
 
     def opted_out_story(self) -> None:
         follow_up = self.follow_up()

@@ -13,14 +13,24 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from agent.services import daily_trigger_run
-from appointments.choices import AppointmentStatus
-from appointments.models import Appointment
-from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction
+from appointments.asap import suits
+from appointments.choices import AppointmentStatus, AsapSource, AsapStatus
+from appointments.models import Appointment, AsapRequest, SlotOffer
+from appointments.services import appointment_cancel
+from campaigns.choices import (
+    CampaignStatus,
+    CampaignType,
+    DeliveryStatus,
+    Direction,
+    MessageKind,
+)
 from campaigns.models import Campaign, Interaction
+from demo.clinic import DEMO_MANAGER_EMAIL
 from demo.seed import demo_counts
 from demo.stories import demo_plans
 from dentalai.choices import Channel
 from dentalai.models import User
+from messaging.asap import slot_offers_send
 from messaging.models import OutboxMessage
 from messaging.policy import next_window_start
 from patients.choices import PatientType
@@ -230,3 +240,36 @@ def test_the_same_stories_on_any_day(demo_fixture):
         seed_demo()
 
     assert stories() == fixture_stories(demo_fixture)
+
+
+def test_a_visit_cancelled_in_the_demo_is_offered_to_its_asap_list(
+    demo_clinic, django_capture_on_commit_callbacks
+):
+    waiting = AsapRequest.objects.filter(status=AsapStatus.WAITING).select_related("appointment")
+    assert {r.source for r in waiting} == set(AsapSource.values)
+    # Offers go in the legal hours: the front desk cancels when the send window next opens.
+    at = next_window_start(timezone.now())
+    ahead = [r.appointment for r in waiting if r.appointment is not None]
+    assert ahead and all(v.appointment_date > at for v in ahead)
+    pairs = [
+        (visit, request)
+        for visit in Appointment.objects.filter(
+            status=AppointmentStatus.BOOKED, appointment_date__gt=at + dt.timedelta(days=1)
+        )
+        for request in waiting
+        if request.service_id == visit.service_id
+        and request.patient_id != visit.patient_id
+        and suits(request, visit.appointment_date, at)
+    ]
+    assert pairs, "the demo has a visit that someone on the ASAP list would take"
+    visit, request = pairs[0]
+
+    with time_machine.travel(at):
+        manager = User.objects.get(email=DEMO_MANAGER_EMAIL)
+        with django_capture_on_commit_callbacks(execute=True):
+            appointment_cancel(actor=manager, appointment_id=visit.pk)
+        slot_offers_send()
+
+    assert SlotOffer.objects.filter(request=request, freed__freed_from=visit).exists()
+    (offered,) = Interaction.objects.filter(patient=request.patient, kind=MessageKind.SLOT_OFFER)
+    assert offered.outbox_messages.exists() and "/book/offer/" in offered.content
