@@ -6,7 +6,10 @@ scikit-learn) on the corpus under `agent/corpus/`; their weights, already folded
 feature scaling, live in `agent/model/brain.npz`, so deciding needs numpy only. Probabilities
 are calibrated by a temperature fitted on held-out clinics. What a reply wants is the average
 of two readings: the embedding's (meaning, in any wording or language) and the words' (the
-cues an embedding smooths over: "no thanks" is not "thanks").
+cues an embedding smooths over: "no thanks" is not "thanks"). When the words alone are sure
+that a reply books, declines or asks something — as sure as held-out clinics showed them right
+WORDS_ALONE_PRECISION of the time — the reply's embedding is not computed: it is most of a
+decision's time (a question's own sentences are still embedded to find its answer).
 """
 
 import functools
@@ -27,6 +30,10 @@ OPT_OUT, DECLINE, HANDOFF, QUESTION, BOOK = "opt_out", "decline", "handoff", "qu
 # What a reply to a visit's confirmation or reminder says of the visit; "other": none of these,
 # the reply is read as any other.
 CONFIRM, MOVE, CANCEL, OTHER = "confirm", "move", "cancel", "other"
+# What the words alone may decide; an opt-out or a handoff always waits for the embedding too,
+# and so does a cancellation on a reply to a reminder.
+WORDS_ALONE = (BOOK, DECLINE, QUESTION)
+VISIT_WORDS_ALONE = (CONFIRM, MOVE)
 
 
 def reply_features(text: str, vector: np.ndarray) -> np.ndarray:
@@ -55,6 +62,10 @@ class Lexical:
     def terms(self) -> np.ndarray:
         """The vocabulary in index order."""
         return np.array(sorted(self.vocabulary, key=self.vocabulary.get))
+
+    @classmethod
+    def from_arrays(cls, terms: np.ndarray, idf: np.ndarray) -> "Lexical":
+        return cls({str(g): i for i, g in enumerate(terms)}, idf)
 
     def vector(self, text: str) -> np.ndarray:
         counts = Counter(self.vocabulary[g] for g in ngrams(text) if g in self.vocabulary)
@@ -122,12 +133,25 @@ class Model:
     visit: Linear  # reply features -> confirm, move, cancel or other (a reply to a reminder)
     visit_confidence: float  # below it a reply to a reminder is read as any other
     cancel_confidence: float  # a visit is cancelled on a reply only above this (else: the link)
+    words_confidence: float  # at or above it, the words alone decide WORDS_ALONE intents
+    visit_words: Linear  # a reminder reply's TF-IDF (visit_lexical) -> the visit reading
+    visit_lexical: Lexical
+    visit_words_confidence: float  # ... which alone decides VISIT_WORDS_ALONE at or above it
 
     def visit_reading(self, features: np.ndarray) -> tuple[str, float]:
         """What a reply to a reminder says of the visit, and how likely."""
         probs = self.visit.probabilities(features)[0]
         best = int(np.argmax(probs))
         return self.visit.classes[best], float(probs[best])
+
+    def sure_from_words(self, text: str) -> tuple[str, float] | None:
+        """The intent when the words alone are sure enough of one of WORDS_ALONE, else None."""
+        return _sure(self.words, self.lexical.vector(text), WORDS_ALONE, self.words_confidence)
+
+    def visit_from_words(self, text: str) -> tuple[str, float] | None:
+        """The visit reading when the words alone are sure of one of VISIT_WORDS_ALONE."""
+        vector = self.visit_lexical.vector(text)
+        return _sure(self.visit_words, vector, VISIT_WORDS_ALONE, self.visit_words_confidence)
 
     def intents(self, text: str, features: np.ndarray) -> dict[str, float]:
         """Each intent's probability for a reply (`features` from `reply_features`)."""
@@ -164,6 +188,11 @@ class Model:
             **self.visit.to_arrays("visit"),
             "visit_confidence": np.array(self.visit_confidence),
             "cancel_confidence": np.array(self.cancel_confidence),
+            "words_confidence": np.array(self.words_confidence),
+            **self.visit_words.to_arrays("visit_words"),
+            "visit_vocabulary": self.visit_lexical.terms(),
+            "visit_idf": self.visit_lexical.idf,
+            "visit_words_confidence": np.array(self.visit_words_confidence),
         }
         with path.open("wb") as handle:
             np.savez_compressed(handle, **{k: _f32(v) for k, v in arrays.items()})
@@ -174,7 +203,7 @@ class Model:
             return cls(
                 intent=Linear.from_arrays(data, "intent"),
                 words=Linear.from_arrays(data, "words"),
-                lexical=Lexical({str(g): i for i, g in enumerate(data["vocabulary"])}, data["idf"]),
+                lexical=Lexical.from_arrays(data["vocabulary"], data["idf"]),
                 reason=Linear.from_arrays(data, "reason"),
                 answer=Linear.from_arrays(data, "answer"),
                 min_confidence=float(data["min_confidence"]),
@@ -190,7 +219,20 @@ class Model:
                 visit=Linear.from_arrays(data, "visit"),
                 visit_confidence=float(data["visit_confidence"]),
                 cancel_confidence=float(data["cancel_confidence"]),
+                words_confidence=float(data["words_confidence"]),
+                visit_words=Linear.from_arrays(data, "visit_words"),
+                visit_lexical=Lexical.from_arrays(data["visit_vocabulary"], data["visit_idf"]),
+                visit_words_confidence=float(data["visit_words_confidence"]),
             )
+
+
+def _sure(
+    words: Linear, vector: np.ndarray, allowed: tuple[str, ...], floor: float
+) -> tuple[str, float] | None:
+    probs = words.probabilities(vector)[0]
+    best = int(np.argmax(probs))
+    label, p = words.classes[best], float(probs[best])
+    return (label, p) if label in allowed and p >= floor else None
 
 
 def _f32(value: np.ndarray) -> np.ndarray:

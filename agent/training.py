@@ -34,6 +34,8 @@ from agent.intent import (
     OPT_OUT,
     OTHER,
     QUESTION,
+    VISIT_WORDS_ALONE,
+    WORDS_ALONE,
     Lexical,
     Linear,
     Model,
@@ -51,6 +53,8 @@ INTENT_C = 0.05
 WORDS_C = 3.0
 ANSWER_C = 0.01
 TARGET_ANSWER_PRECISION = 0.85
+# How often the words alone must be right on held-out clinics before they decide alone.
+WORDS_ALONE_PRECISION = 0.995
 SMOOTHING = 0.5
 # A reply the KB must answer, though a person would hand it off if it could not.
 QUESTION_REASONS = frozenset({HandoffReason.UNANSWERED_QUESTION, HandoffReason.CLINICAL_QUESTION})
@@ -291,8 +295,13 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
     replies to outreach train what a reply wants, the replies to a visit's reminder the visit
     reading."""
     embed = embed or Embedder()
-    visit, visit_confidence, cancel_confidence = train_visit_reading(
-        [ex for ex in examples if ex.about_a_visit], embed
+    visit_examples = [ex for ex in examples if ex.about_a_visit]
+    visit, visit_confidence, cancel_confidence = train_visit_reading(visit_examples, embed)
+    visit_words, visit_lexical, visit_words_confidence, _ = _train_words(
+        [clean_reply(ex.case.reply) for ex in visit_examples],
+        [ex.visit_label for ex in visit_examples],
+        [ex.clinic for ex in visit_examples],
+        VISIT_WORDS_ALONE,
     )
     examples = [ex for ex in examples if not ex.about_a_visit]
     texts = [clean_reply(ex.case.reply) for ex in examples]
@@ -303,9 +312,8 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
 
     logits, classes = _linear_out_of_fold(x, y, groups, INTENT_C)
     temperature = _temperature(logits, y, classes)
-    word_logits = _lexical_out_of_fold(texts, y, groups)
-    word_temperature = _temperature(word_logits, y, classes)
-    probs = (softmax(logits / temperature) + softmax(word_logits / word_temperature)) / 2
+    words, lexical, words_confidence, word_probs = _train_words(texts, y, groups, WORDS_ALONE)
+    probs = (softmax(logits / temperature) + word_probs) / 2
     opt_out_p = probs[:, classes.index(OPT_OUT)]
     false = [p for p, v in zip(opt_out_p, y, strict=True) if v != OPT_OUT]
     # Only as sure as no held-out non-opt-out ever was: the model must not invent opt-outs.
@@ -313,9 +321,6 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
     min_confidence = _min_confidence(probs, y, classes)
     intent = _fit_linear(x, y, INTENT_C)
     intent = Linear(intent.coef, intent.bias, intent.classes, temperature)
-    lexical = fit_lexical(texts)
-    words = _fit_linear(_lexical_matrix(lexical, texts), y, WORDS_C, scale=False)
-    words = Linear(words.coef, words.bias, words.classes, word_temperature)
 
     handoffs = [i for i, ex in enumerate(examples) if ex.intent == HANDOFF]
     reason = _fit_linear(x[handoffs], [examples[i].reason or "unclear" for i in handoffs], INTENT_C)
@@ -339,7 +344,24 @@ def train(examples: list[Example], kbs: dict[str, KnowledgeBase], embed=None, co
         visit=visit,
         visit_confidence=visit_confidence,
         cancel_confidence=cancel_confidence,
+        words_confidence=words_confidence,
+        visit_words=visit_words,
+        visit_lexical=visit_lexical,
+        visit_words_confidence=visit_words_confidence,
     )
+
+
+def _train_words(texts, y, groups, alone) -> tuple[Linear, Lexical, float, np.ndarray]:
+    """The words model (temperature fitted on held-out clinics), the floor at which it decides
+    `alone` labels by itself, and its held-out probabilities."""
+    logits = _lexical_out_of_fold(texts, y, groups)
+    classes = tuple(sorted(set(y)))
+    temperature = _temperature(logits, y, classes)
+    probs = softmax(logits / temperature)
+    lexical = fit_lexical(texts)
+    fit = _fit_linear(_lexical_matrix(lexical, texts), y, WORDS_C, scale=False)
+    words = Linear(fit.coef, fit.bias, fit.classes, temperature)
+    return words, lexical, _words_confidence(probs, y, classes, alone), probs
 
 
 def train_visit_reading(examples: list[Example], embed) -> tuple[Linear, float, float]:
@@ -377,6 +399,20 @@ def _visit_floor(probs: np.ndarray, y: list[str], classes: tuple[str, ...]) -> f
         if score > best_score:
             best, best_score = round(float(floor), 2), score
     return best
+
+
+def _words_confidence(probs, y: list[str], classes: tuple[str, ...], alone) -> float:
+    """The lowest confidence at which the words' held-out readings of the `alone` labels are
+    right WORDS_ALONE_PRECISION of the time (1.0, never, when none is)."""
+    predicted = np.array([classes[i] for i in probs.argmax(axis=1)])
+    top = probs.max(axis=1)
+    right = predicted == np.array(y)
+    eligible = np.isin(predicted, alone)
+    for floor in np.arange(0.8, 1.0, 0.01):
+        sure = eligible & (top >= floor)
+        if sure.sum() and right[sure].mean() >= WORDS_ALONE_PRECISION:
+            return round(float(floor), 2)
+    return 1.0
 
 
 def _min_confidence(probs: np.ndarray, y: list[str], classes: tuple[str, ...]) -> float:

@@ -1,21 +1,25 @@
 """Benchmark of the offline brain's decision (SPEC §5.1): p95 <= 100 ms and >= 50 replies/s on one
 core, <= 150 MB added to a process's resident size and <= 2 s to its first decision.
 
-    .venv/bin/python bench/agent_brain.py [--kb agent/corpus/prairie_creek_kb.md] [--rounds 3]
+    .venv/bin/python bench/agent_brain.py [--clinics prairie_creek,...] [--rounds 3]
+
+Every reply is decided by a brain that never saw its clinic: for each clinic of the training
+corpus, a model is trained on the other clinics (as `agent_train --cross-validate` does) and
+decides that clinic's replies (to outreach, and to a visit's reminder in that context) against
+that clinic's knowledge base. A brain decides its own training replies faster than it would a
+stranger's (its words are surer of them), so this is the honest workload.
 
 Each round runs in a fresh process pinned to one core (taskset, OMP_NUM_THREADS=1) so the
-model's load counts as it does in a gunicorn or qcluster worker. The knowledge base's sentence
+model's load counts as it does in a gunicorn or qcluster worker. The knowledge bases' sentence
 vectors are made beforehand, as `import_kb` stores them, so the first decisions pay for loading
 the model, the classifier and the language detector, not for embedding the clinic's articles
-("first decision" is the time to the end of the third, one through each layer). Replies: every
-reply of the training corpus (what they are labelled does not matter here), decided one at a
-time.
+("first decision" is the time to the end of the third, one through each layer), decided one at
+a time.
 """
 
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -25,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dentalai.settings")
-
+WORK = ROOT / "var" / "bench-brain"
 
 # The first decisions of a worker: a question (embedding, classifier, retrieval), a reply in
 # Spanish (the language detector) and an opt-out (the rules alone).
@@ -42,42 +46,81 @@ def rss_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def child(kb_path: str, vectors_path: str) -> dict:
+def peak_rss_mb() -> float:
+    """This process's peak resident size (VmHWM: ru_maxrss would keep the parent's across the
+    fork and exec of a round)."""
+    with open("/proc/self/status") as handle:
+        line = next(x for x in handle if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def prepare(clinics: list[str]) -> None:
+    """For each clinic: a model trained without it, and its knowledge base's sentence vectors."""
     import django
 
     django.setup()
     import numpy as np
 
-    from agent.brains import Conversation, get_brain
+    from agent.training import Embedder, knowledge_bases, load_corpus, train
+
+    examples, kb_texts = load_corpus()
+    kbs = knowledge_bases(kb_texts)
+    embed = Embedder()
+    WORK.mkdir(parents=True, exist_ok=True)
+    for clinic in clinics:
+        others = {c: kb for c, kb in kbs.items() if c != clinic}
+        model = train([ex for ex in examples if ex.clinic != clinic], others, embed)
+        model.save(WORK / f"{clinic}-brain.npz")
+        kb = kbs[clinic]
+        vectors = {str(i): kb.matrix[slice(*kb.spans[i])] for i in range(len(kb))}
+        np.savez(WORK / f"{clinic}-kb.npz", **vectors)
+
+
+def child(clinics: list[str]) -> dict:
+    import django
+
+    django.setup()
+    import numpy as np
+
+    from agent.brains import Conversation
+    from agent.brains.offline import OfflineBrain
+    from agent.intent import Model
     from agent.knowledge import KnowledgeBase, parse_kb_markdown
     from agent.training import load_corpus
 
-    examples, _ = load_corpus()
-    replies = [ex.case.reply for ex in examples]
-    clinic, articles = parse_kb_markdown(Path(kb_path).read_text(encoding="utf-8"))
-    stored = np.load(vectors_path)
-    vectors = {int(k): stored[k] for k in stored.files}
+    examples, kb_texts = load_corpus()
+
+    def clinic_brain(clinic: str) -> tuple[OfflineBrain, KnowledgeBase]:
+        name, articles = parse_kb_markdown(kb_texts[clinic])
+        stored = np.load(WORK / f"{clinic}-kb.npz")
+        vectors = {int(k): stored[k] for k in stored.files}
+        brain = OfflineBrain(model=Model.load(WORK / f"{clinic}-brain.npz"))
+        return brain, KnowledgeBase(articles, clinic_name=name, vectors=vectors)
 
     before = rss_mb()
     start = time.perf_counter()
-    brain = get_brain("offline")
-    kb = KnowledgeBase(articles, clinic_name=clinic, vectors=vectors)
+    brain, kb = clinic_brain(clinics[0])
     for reply in FIRST_REPLIES:  # one through each layer: every lazy load is paid here
         brain.decide(Conversation(reply=reply), kb)
     first = time.perf_counter() - start
     after_first = rss_mb()
 
     times = []
-    for reply in replies:
-        t0 = time.perf_counter()
-        brain.decide(Conversation(reply=reply), kb)
-        times.append(time.perf_counter() - t0)
+    for clinic in clinics:
+        brain, kb = clinic_brain(clinic)
+        for ex in examples:
+            if ex.clinic != clinic:
+                continue
+            conversation = Conversation(reply=ex.case.reply, context=ex.case.context)
+            t0 = time.perf_counter()
+            brain.decide(conversation, kb)
+            times.append(time.perf_counter() - t0)
     times.sort()
     return {
         "first_decision_s": first,
         "rss_added_mb": rss_mb() - before,
         "rss_added_first_mb": after_first - before,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "n": len(times),
         "p50_ms": 1000 * statistics.median(times),
         "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))],
@@ -86,33 +129,24 @@ def child(kb_path: str, vectors_path: str) -> dict:
     }
 
 
-def prepare_vectors(kb_path: str, target: Path) -> None:
-    import django
-
-    django.setup()
-    import numpy as np
-
-    from agent.knowledge import KnowledgeBase
-
-    kb = KnowledgeBase.from_markdown(Path(kb_path).read_text(encoding="utf-8"))
-    np.savez(target, **{str(i): kb.matrix[slice(*kb.spans[i])] for i in range(len(kb))})
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kb", default=str(ROOT / "agent/corpus/prairie_creek_kb.md"))
+    parser.add_argument("--clinics", help="Comma-separated clinics of the corpus (default: all).")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.clinics:
+        clinics = args.clinics.split(",")
+    else:
+        clinics = sorted(p.stem for p in (ROOT / "agent/corpus").glob("*_kb.md"))
+        clinics = [c.removesuffix("_kb") for c in clinics]
     if args.child:
-        print(json.dumps(child(args.kb, args.child)))
+        print(json.dumps(child(clinics)))
         return
 
-    vectors = ROOT / "var" / "bench-kb-vectors.npz"
-    vectors.parent.mkdir(exist_ok=True)
-    prepare_vectors(args.kb, vectors)
+    prepare(clinics)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, __file__, "--kb", args.kb, "--child", str(vectors)]
+    command = [sys.executable, __file__, "--clinics", ",".join(clinics), "--child"]
     results = []
     for round_ in range(1, args.rounds + 1):
         out = subprocess.run(

@@ -70,6 +70,28 @@ def summarize(conversation: Conversation, body: str, reason: str) -> str:
     return f"{label}. Reply to the {kind} message{about}: \u201c{quote}\u201d"
 
 
+class Reply:
+    """A reply's own words and their embedding, made once, when first needed: most replies are
+    decided without it."""
+
+    def __init__(self, text: str, embed: Callable[[list[str]], np.ndarray]):
+        self.text = text
+        self._embed = embed
+
+    @functools.cached_property
+    def vector(self) -> np.ndarray:
+        (vector,) = self._embed([self.text])
+        return vector
+
+    @functools.cached_property
+    def features(self) -> np.ndarray:
+        return reply_features(self.text, self.vector)
+
+    @property
+    def embedded(self) -> bool:
+        return "vector" in self.__dict__
+
+
 class OfflineBrain:
     name = NAME
 
@@ -98,16 +120,13 @@ class OfflineBrain:
             action, reason = ruled
             return handoff(reason, 1.0) if reason else decision(action, "opt_out", 1.0)
 
-        (vector,) = self.embed([written])
-        features = reply_features(written, vector)
+        reply = Reply(written, self.embed)
         if conversation.context == REMINDER_CONTEXT:
-            visit_action = self.visit_action(features)
+            visit_action = self.visit_action(reply)
             if visit_action:
                 action, p = visit_action
                 return decision(action, action.lower(), p)
-        probs = self.model.intents(written, features)
-        intent = max(probs, key=probs.get)
-        confidence = probs[intent]
+        intent, confidence = self.intent(reply)
         if intent == OPT_OUT:
             if confidence >= self.model.opt_out_confidence:
                 return decision(Action.OPT_OUT, "opt_out", confidence)
@@ -118,16 +137,27 @@ class OfflineBrain:
         if intent == DECLINE:
             return decision(Action.CLOSE_DECLINED, "declined", confidence)
         if intent == HANDOFF:
-            return handoff(self.model.handoff_reason(features), confidence)
+            return handoff(self.model.handoff_reason(reply.features), confidence)
         if intent == BOOK:
             return decision(Action.SEND_BOOKING_LINK, "booking_request", confidence)
-        return self._answer(written, vector, kb, confidence, decision, handoff)
+        return self._answer(reply, kb, confidence, decision, handoff)
 
-    def visit_action(self, features: np.ndarray) -> tuple[str, float] | None:
+    def intent(self, reply: "Reply") -> tuple[str, float]:
+        """What the reply wants and how likely: from its words alone when they are sure and the
+        embedding is not made yet, else from both readings."""
+        sure = None if reply.embedded else self.model.sure_from_words(reply.text)
+        if sure:
+            return sure
+        probs = self.model.intents(reply.text, reply.features)
+        intent = max(probs, key=probs.get)
+        return intent, probs[intent]
+
+    def visit_action(self, reply: "Reply") -> tuple[str, float] | None:
         """What a reply to a reminder asks of the visit, when it is sure enough: confirm it,
         move it (the link) or cancel it — a cancellation only when unambiguous, else the link,
-        where the patient can cancel or move it."""
-        reading, p = self.model.visit_reading(features)
+        where the patient can cancel or move it. The words alone may confirm or move."""
+        sure = self.model.visit_from_words(reply.text)
+        reading, p = sure or self.model.visit_reading(reply.features)
         if reading not in (CONFIRM, MOVE, CANCEL) or p < self.model.visit_confidence:
             return None
         if reading == CONFIRM:
@@ -138,16 +168,15 @@ class OfflineBrain:
 
     def read_visit_reply(self, text: str) -> tuple[str, float] | None:
         """`visit_action` of a reply's own words (for a brain that has no embedding at hand)."""
-        (vector,) = self.embed([text])
-        return self.visit_action(reply_features(text, vector))
+        return self.visit_action(Reply(text, self.embed))
 
-    def answers(self, text: str, vector: np.ndarray, kb: KnowledgeBase) -> list[Retrieved] | None:
+    def answers(self, reply: "Reply", kb: KnowledgeBase) -> list[Retrieved] | None:
         """What answers each question the reply asks (a question about open times is for the
         booking page and needs none); None when one of them has no answer in the knowledge base."""
-        clauses = question_clauses(text)
+        clauses = question_clauses(reply.text)
         if len(clauses) > MAX_QUESTIONS:
             return None
-        vectors = [vector] if clauses == [text] else list(self.embed(clauses))
+        vectors = [reply.vector] if clauses == [reply.text] else list(self.embed(clauses))
         found = []
         for clause, clause_vector in zip(clauses, vectors, strict=True):
             if len(clauses) > 1:
@@ -168,8 +197,8 @@ class OfflineBrain:
         p, hit = max(scored, key=lambda pair: pair[0])
         return hit if p >= self.model.answer_threshold else None
 
-    def _answer(self, text, vector, kb, confidence, decision, handoff) -> Decision:
-        found = self.answers(text, vector, kb)
+    def _answer(self, reply, kb, confidence, decision, handoff) -> Decision:
+        found = self.answers(reply, kb)
         if found is None:
             return handoff(HandoffReason.UNANSWERED_QUESTION, confidence)
         if not found:

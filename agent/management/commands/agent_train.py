@@ -62,5 +62,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"wrote {options['output']} (corpus {model.corpus_hash}; confidence floor "
             f"{model.min_confidence}, opt-out {model.opt_out_confidence}, answer "
-            f"{model.answer_threshold})"
+            f"{model.answer_threshold}, words alone {model.words_confidence}, visit words alone "
+            f"{model.visit_words_confidence})"
         )
