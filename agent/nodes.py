@@ -18,7 +18,7 @@ from agent.messages import MessageContext, compose, procedure_for
 from agent.safety import grounded, strip_links
 from agent.state import AgentState
 from agent.text import clean_reply
-from agent.visits import visit_in_question
+from agent.visits import BY_REPLY, visit_in_question
 from appointments.booking_links import booking_link_url
 from appointments.choices import ChangedBy
 from appointments.notices import visit_when
@@ -46,7 +46,6 @@ from patients.optout import patient_opt_in, patient_opt_out
 logger = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 12
-BY_REPLY = "Asked in a reply to the visit's confirmation or reminder."  # a cancellation's reason
 S = CampaignStatus
 
 

@@ -9,6 +9,8 @@ from appointments.models import Appointment
 from appointments.status import LIVE_STATUSES
 from campaigns.choices import Direction, MessageKind
 
+BY_REPLY = "Asked in a reply to the visit's confirmation or reminder."  # a cancellation's reason
+
 # What the clinic says about a visit, that a reply may answer.
 VISIT_MESSAGE_KINDS = frozenset(
     {MessageKind.BOOKING_CONFIRMATION, MessageKind.REMINDER, MessageKind.VISIT_MOVED}

@@ -243,6 +243,10 @@ MESSAGING_BACKENDS = {
 # Called as handler(campaign_id=, text=, external_id=, channel=); returns an object with
 # `.outcome`.
 INBOUND_REPLY_HANDLER = "agent.services.agent_handle_reply"
+# ... and a message from a known patient with no campaign, who may be answering a visit's
+# confirmation or reminder: handler(patient_id=, text=, external_id=, channel=) returns its
+# outcome, "" when it answers no visit message, "for_staff" when staff must read it.
+INBOUND_VISIT_REPLY_HANDLER = "agent.visit_replies.agent_handle_visit_reply"
 
 # Campaign defaults.
 CAMPAIGN_MAX_ATTEMPTS = read("CAMPAIGN_MAX_ATTEMPTS", env.int, 3)

@@ -1,6 +1,7 @@
 """A patient's message, once parsed from its webhook or Gmail: the campaign it belongs to, the
 compliance that does not wait for one (a STOP from a known number), then the reply handler
-(settings.INBOUND_REPLY_HANDLER: the agent, which records it through the receiving door)."""
+(settings.INBOUND_REPLY_HANDLER: the agent, which records it through the receiving door). A
+patient with no campaign may be answering a visit's reminder: INBOUND_VISIT_REPLY_HANDLER."""
 
 import logging
 
@@ -52,6 +53,47 @@ def patient_for_sender(inbound: InboundMessage) -> Patient | None:
     return Patient.objects.filter(phone=phone).first() if phone.startswith("+") else None
 
 
+def _without_campaign(patient: Patient | None, inbound: InboundMessage) -> tuple[str, str]:
+    """A message no campaign carries. Compliance does not wait for one: a STOP from a known
+    patient is honoured. A reply to a visit's confirmation or reminder is read in that context
+    (where "cancel please" cancels the visit, and a bare "CANCEL" is still a STOP); anything
+    else is kept for staff."""
+    note = "No campaign has this thread or number; kept for staff."
+    opted_out = note + " The patient's opt-out was applied."
+    if patient is None:
+        return WebhookStatus.UNMATCHED, note
+    if inbound.opt_out_type == "STOP":
+        patient_opt_out(patient=patient)
+        return WebhookStatus.UNMATCHED, opted_out
+    if inbound.opt_out_type == "START":
+        if patient.is_opted_out:
+            patient_opt_in(patient=patient)
+            note += " The patient re-subscribed (START)."
+        return WebhookStatus.UNMATCHED, note
+    outcome = _visit_reply(patient, inbound)
+    if not outcome and is_opt_out(inbound.text):
+        patient_opt_out(patient=patient)
+        outcome = "opted_out"
+    if outcome == "opted_out":
+        return WebhookStatus.UNMATCHED, opted_out
+    if outcome in ("", "for_staff"):
+        return WebhookStatus.UNMATCHED, note
+    return WebhookStatus.PROCESSED, ""
+
+
+def _visit_reply(patient: Patient, inbound: InboundMessage) -> str:
+    """A patient with no campaign may be answering a visit's confirmation or reminder: the
+    visit reply handler (settings.INBOUND_VISIT_REPLY_HANDLER) reads it and says what came of
+    it ("" when it answers no visit message)."""
+    handle = import_string(settings.INBOUND_VISIT_REPLY_HANDLER)
+    return handle(
+        patient_id=patient.pk,
+        text=inbound.text,
+        external_id=inbound.external_id,
+        channel=inbound.channel,
+    )
+
+
 def inbound_handle(inbound: InboundMessage) -> tuple[str, str]:
     """A patient's message → its campaign → the agent's reactive path (which records it once
     per provider id and answers through the sending door). Returns (status, note)."""
@@ -62,15 +104,7 @@ def inbound_handle(inbound: InboundMessage) -> tuple[str, str]:
         # the sender's active campaign carries the conversation.
         campaign = Campaign.objects.filter(patient=patient, is_active=True).first()
     if campaign is None:
-        note = "No campaign has this thread or number; kept for staff."
-        # Compliance does not wait for a campaign: a STOP from a known patient is honoured.
-        if patient and (inbound.opt_out_type == "STOP" or is_opt_out(inbound.text)):
-            patient_opt_out(patient=patient)
-            note += " The patient's opt-out was applied."
-        elif patient and patient.is_opted_out and inbound.opt_out_type == "START":
-            patient_opt_in(patient=patient)
-            note += " The patient re-subscribed (START)."
-        return WebhookStatus.UNMATCHED, note
+        return _without_campaign(patient, inbound)
     patient = campaign.patient
     if inbound.opt_out_type == "STOP":
         # Twilio has already opted the number out and confirmed it to the patient; the agent

@@ -16,6 +16,10 @@ from appointments.models import Appointment
 from appointments.visit_links import visit_token_appointment_id
 from campaigns.choices import CampaignStatus, MessageKind
 from campaigns.models import Campaign, Interaction
+from dentalai.choices import Channel
+from messaging.choices import WebhookStatus
+from messaging.inbound import InboundMessage
+from messaging.replies import inbound_handle
 from messaging.visits import visit_reminders_send
 from tests.agent_fixtures import DEV_KB, agent_environment, booking_links, kb
 from tests.scheduler_fixtures import q_sync
@@ -139,3 +143,109 @@ def test_agent_eval_reads_cases_in_their_reminder_context(tmp_path):
     report = out.getvalue()
     assert "CONFIRM_VISIT" in report and "MOVE_VISIT" in report
     assert report.strip().splitlines()[-1] == "accuracy=1.000 n=3"
+
+
+# --- A patient with no campaign (booked at the front desk or on the booking page) -------------
+
+
+@pytest.fixture
+def reminded_walk_in(manager, clinic, paula, q_sync, django_capture_on_commit_callbacks):
+    """Paula, who has no campaign, booked at the front desk and reminded 48 hours before."""
+    with django_capture_on_commit_callbacks(execute=True):
+        visit = book(manager, clinic, paula, "2025-08-20 09:00")
+    with time_machine.travel(local("2025-08-18 09:00"), tick=False):
+        assert visit_reminders_send()["sent"] == 1
+    assert not Campaign.objects.exists()
+    return visit
+
+
+def email_in(text: str, callbacks, message_id: str = "gmail-1"):
+    """Paula's email, as the Gmail sync hands it over: a new thread, matched by her address."""
+    inbound = InboundMessage(
+        channel=Channel.EMAIL,
+        thread_id="thread-from-paula",
+        text=text,
+        external_id=message_id,
+        sender="Paula@Example.com",
+    )
+    with time_machine.travel(local("2025-08-18 10:00"), tick=False), callbacks(execute=True):
+        return inbound_handle(inbound)
+
+
+def test_a_patient_without_a_campaign_confirms_by_reply(
+    reminded_walk_in, django_capture_on_commit_callbacks
+):
+    status, _ = email_in("Yes, see you Wednesday!", django_capture_on_commit_callbacks)
+
+    assert status == WebhookStatus.PROCESSED
+    reminded_walk_in.refresh_from_db()
+    assert reminded_walk_in.status == "confirmed"
+    (reply,) = Interaction.objects.filter(patient=reminded_walk_in.patient, direction="incoming")
+    assert reply.campaign is None and reply.handled_at is not None
+    assert reply.ai_analysis["action"] == "CONFIRM_VISIT"
+    message = last_reply(reminded_walk_in)
+    assert message.kind == MessageKind.VISIT_REPLY
+    assert "you're confirmed for Wednesday, August 20 at 9:00 AM" in message.content
+    # The same email delivered again changes nothing and sends nothing more.
+    assert email_in("Yes, see you Wednesday!", django_capture_on_commit_callbacks)[0] == (
+        WebhookStatus.PROCESSED
+    )
+    assert Interaction.objects.filter(kind=MessageKind.VISIT_REPLY).count() == 1
+
+
+def test_a_patient_without_a_campaign_gets_the_visit_link_to_move_it(
+    reminded_walk_in, django_capture_on_commit_callbacks
+):
+    status, _ = email_in("can we do Thursday instead?", django_capture_on_commit_callbacks)
+
+    assert status == WebhookStatus.PROCESSED
+    reminded_walk_in.refresh_from_db()
+    assert reminded_walk_in.status == "booked"
+    token = re.search(r"/book/visit/([^/\s]+)/", last_reply(reminded_walk_in).content)[1]
+    assert visit_token_appointment_id(token) == reminded_walk_in.pk
+
+
+def test_a_patient_without_a_campaign_cancels_by_reply(
+    reminded_walk_in, django_capture_on_commit_callbacks
+):
+    status, _ = email_in("cancel please", django_capture_on_commit_callbacks)
+
+    assert status == WebhookStatus.PROCESSED
+    reminded_walk_in.refresh_from_db()
+    assert (reminded_walk_in.status, reminded_walk_in.cancelled_by) == ("cancelled", "agent")
+    assert last_reply(reminded_walk_in).kind == MessageKind.VISIT_CANCELLED
+
+
+def test_anything_else_from_a_patient_without_a_campaign_is_kept_for_staff(
+    reminded_walk_in, django_capture_on_commit_callbacks
+):
+    status, note = email_in(
+        "My husband wants to know whether his X-rays came through from his old dentist.",
+        django_capture_on_commit_callbacks,
+    )
+
+    assert status == WebhookStatus.UNMATCHED and "kept for staff" in note
+    reminded_walk_in.refresh_from_db()
+    assert reminded_walk_in.status == "booked"
+    (reply,) = Interaction.objects.filter(patient=reminded_walk_in.patient, direction="incoming")
+    assert reply.campaign is None  # recorded on the patient, where staff find it
+    assert last_reply(reminded_walk_in).kind == MessageKind.REMINDER  # nothing sent
+
+
+def test_a_message_that_answers_no_visit_message_is_unmatched_and_not_recorded(
+    paula, django_capture_on_commit_callbacks
+):
+    status, _ = email_in("yes", django_capture_on_commit_callbacks)
+
+    assert status == WebhookStatus.UNMATCHED
+    assert not Interaction.objects.exists()
+
+
+def test_a_bare_cancel_from_a_patient_without_a_campaign_is_still_a_stop(
+    reminded_walk_in, django_capture_on_commit_callbacks
+):
+    status, note = email_in("CANCEL", django_capture_on_commit_callbacks)
+
+    assert status == WebhookStatus.UNMATCHED and "opt-out was applied" in note
+    reminded_walk_in.patient.refresh_from_db()
+    assert reminded_walk_in.patient.is_opted_out
