@@ -304,6 +304,10 @@ class PatientHistory:
     treatments: list
     campaigns: list[Campaign]
     appointments: list[Appointment]
+    messages: list[Interaction]  # outside any campaign: visit messages and the replies to them
+
+
+PATIENT_MESSAGES = 30
 
 
 def patient_history(*, patient: Patient) -> PatientHistory:
@@ -314,6 +318,11 @@ def patient_history(*, patient: Patient) -> PatientHistory:
             Appointment.objects.filter(patient=patient)
             .select_related("service", "provider")
             .order_by("-appointment_date")
+        ),
+        messages=list(
+            Interaction.objects.filter(patient=patient, campaign=None).order_by(
+                "-timestamp", "-id"
+            )[:PATIENT_MESSAGES]
         ),
     )
 

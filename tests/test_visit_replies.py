@@ -217,7 +217,7 @@ def test_a_patient_without_a_campaign_cancels_by_reply(
 
 
 def test_anything_else_from_a_patient_without_a_campaign_is_kept_for_staff(
-    reminded_walk_in, django_capture_on_commit_callbacks
+    reminded_walk_in, client, manager, django_capture_on_commit_callbacks
 ):
     status, note = email_in(
         "My husband wants to know whether his X-rays came through from his old dentist.",
@@ -230,6 +230,10 @@ def test_anything_else_from_a_patient_without_a_campaign_is_kept_for_staff(
     (reply,) = Interaction.objects.filter(patient=reminded_walk_in.patient, direction="incoming")
     assert reply.campaign is None  # recorded on the patient, where staff find it
     assert last_reply(reminded_walk_in).kind == MessageKind.REMINDER  # nothing sent
+    client.force_login(manager)
+    page = client.get(f"/patients/{reminded_walk_in.patient_id}/").content.decode()
+    assert "Messages outside campaigns" in page
+    assert "whether his X-rays came through" in page and "Clinic · Visit reminder" in page
 
 
 def test_a_message_that_answers_no_visit_message_is_unmatched_and_not_recorded(
