@@ -179,9 +179,10 @@ OPT_OUT_RULES = rules(
 # stop reminding me" and "no need to stop the texts" are not opt-outs.
 KEEP_MESSAGING = rules(
     (
-        r"\b(don't|do not|dont|never|no need to|not asking you to|didn't mean)\s+(ever\s+)?"
+        r"\b(don't|do not|dont|never|no need to|not asking you to|didn't mean)\s+"
+        r"((you|u|ya|ever|even|dare|please)\s+){0,3}"
         r"(stop|quit|unsubscribe|remove)\b[\w\s']{0,30}",
-        "don't stop",
+        "don't stop (\"don't you ever stop\": a pronoun or an intensifier between)",
     ),
     (r"\b(keep|continue)\s+(texting|messaging|emailing|sending|reminding)\b", "keep texting me"),
     (

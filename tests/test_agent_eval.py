@@ -192,6 +192,20 @@ def test_the_offline_brain_holds_its_level_on_clinics_it_was_not_trained_on(case
     assert precision_recall(outcomes, Action.ANSWER_QUESTION)[0] >= 0.9
 
 
+def test_the_offline_brain_reads_replies_to_a_visits_reminder_on_a_clinic_it_was_not_trained_on():
+    # Replies to reminders written apart from the corpus, measured only (docs/AGENT.md): a wrong
+    # "you're confirmed" or a wrong cancellation costs the most, so those must be right.
+    knowledge = KnowledgeBase.from_markdown((DATA / "second_clinic_kb.md").read_text())
+    cases = load_cases(DATA / "visit_replies_cases.jsonl")
+    assert {c.context for c in cases} == {"reminder"}
+    outcomes = evaluate(cases, knowledge, get_brain("offline"))
+    accuracy = sum(o.predicted == o.case.action for o in outcomes) / len(outcomes)
+    assert accuracy >= 0.78
+    assert precision_recall(outcomes, Action.OPT_OUT) == (1.0, 1.0)
+    assert precision_recall(outcomes, Action.CONFIRM_VISIT)[0] >= 0.95
+    assert precision_recall(outcomes, Action.CANCEL_VISIT)[0] == 1.0
+
+
 KB = """# Willow Creek Dental
 
 ## Implant-Supported Dentures

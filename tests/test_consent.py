@@ -46,6 +46,7 @@ def test_the_carrier_keywords_opt_out_in_any_case_and_punctuation(text):
         "STOP. I found a new dentist.",
         "Not interested, stop",
         "we moved to Reno - stop",
+        "dont text me stop",
         "lose my number",
         "i never signed up for these",
         "Kindly refrain from messaging me from now on",
@@ -87,6 +88,8 @@ def test_a_spanish_stop_is_still_a_stop(text):
     [
         "Don't stop reminding me, I forget everything",
         "no need to stop the texts, I just got busy",
+        "dont u ever stop sending them, I'd forget",
+        "please don't ever unsubscribe me",
         "please keep texting me the reminders",
         "The pain won't stop",
         "the bleeding wont stop since yesterday",
