@@ -18,12 +18,8 @@ from agent.messages import MessageContext, compose, procedure_for
 from agent.safety import grounded, strip_links
 from agent.state import AgentState
 from agent.text import clean_reply
-from agent.visits import BY_REPLY, visit_in_question
+from agent.visits import visit_act, visit_answer_fields, visit_in_question
 from appointments.booking_links import booking_link_url
-from appointments.choices import ChangedBy
-from appointments.notices import visit_when
-from appointments.services import appointment_cancel, appointment_confirm
-from appointments.visit_links import visit_link_url
 from campaigns.choices import (
     BookingStatus,
     CampaignStatus,
@@ -36,7 +32,6 @@ from campaigns.handoff import handoff_fields
 from campaigns.models import Campaign
 from campaigns.status import IllegalTransition, campaign_move
 from dentalai.choices import Channel
-from dentalai.errors import Conflict
 from messaging.conversation import NotNow, PatientOptedOut, message_receive, message_send
 from messaging.unsubscribe import unsubscribe_url
 from patients.consent import is_opt_in, is_opt_out
@@ -243,11 +238,9 @@ def read_visit_reply(state: AgentState) -> AgentState:
 
 def confirm_visit(state: AgentState) -> AgentState:
     visit, campaign = state["visit"], state["campaign"]
-    try:
-        appointment_confirm(actor=None, appointment_id=visit.pk, by=ChangedBy.AGENT)
-    except Conflict:  # cancelled or moved meanwhile
+    if not visit_act(Action.CONFIRM_VISIT, visit):  # cancelled or moved meanwhile
         return {"outcome": "visit_changed", "route": "end"}
-    ctx = message_context(state, visit_when=visit_when(visit), visit_confirmed=True)
+    ctx = message_context(state, **visit_answer_fields(visit, confirmed=True))
     text = compose(MessageKind.VISIT_REPLY, ctx)
     return message_to_send(MessageKind.VISIT_REPLY, text, expected_status=campaign.status)
 
@@ -255,7 +248,7 @@ def confirm_visit(state: AgentState) -> AgentState:
 def offer_visit_link(state: AgentState) -> AgentState:
     """Another time, or not sure between moving and cancelling: the visit's own page does both."""
     visit, campaign = state["visit"], state["campaign"]
-    ctx = message_context(state, visit_when=visit_when(visit), link=visit_link_url(visit))
+    ctx = message_context(state, **visit_answer_fields(visit, confirmed=False))
     text = compose(MessageKind.VISIT_REPLY, ctx)
     return message_to_send(MessageKind.VISIT_REPLY, text, expected_status=campaign.status)
 
@@ -263,11 +256,7 @@ def offer_visit_link(state: AgentState) -> AgentState:
 def cancel_visit(state: AgentState) -> AgentState:
     """Cancelled as the agent's doing: the cancellation notice (with its calendar CANCEL) is the
     answer, and the campaign goes back to RE_ENGAGED (campaigns.receivers)."""
-    try:
-        appointment_cancel(
-            actor=None, appointment_id=state["visit"].pk, by=ChangedBy.AGENT, reason=BY_REPLY
-        )
-    except Conflict:
+    if not visit_act(Action.CANCEL_VISIT, state["visit"]):
         return {"outcome": "visit_changed", "route": "end"}
     Campaign.objects.filter(pk=state["campaign"].pk).update(
         engagement_summary="Cancelled the visit in a reply."

@@ -12,22 +12,18 @@ from django.conf import settings
 from django.utils import timezone
 
 from agent.brains import Conversation, get_brain
-from agent.choices import REMINDER_CONTEXT, Action
+from agent.choices import REMINDER_CONTEXT, VISIT_ACTIONS, Action
 from agent.knowledge import KnowledgeBase
 from agent.messages import MessageContext, compose
-from agent.visits import BY_REPLY, visit_in_question
-from appointments.choices import ChangedBy
+from agent.visits import visit_act, visit_answer_fields, visit_in_question
 from appointments.models import Appointment
-from appointments.notices import visit_when
-from appointments.services import appointment_cancel, appointment_confirm
-from appointments.visit_links import visit_link_url
 from campaigns.choices import MessageKind
 from campaigns.models import Interaction
-from dentalai.errors import Conflict
 from messaging.conversation import (
     NotNow,
     PatientOptedOut,
     message_handled,
+    message_handled_before,
     message_receive,
     message_send,
 )
@@ -44,16 +40,12 @@ def agent_handle_visit_reply(
 ) -> str:
     """Read and act on the patient's reply when the clinic's last message to them (outside any
     campaign) was a visit's confirmation or reminder. Returns the outcome — "confirmed",
-    "link_sent", "cancelled", "for_staff", "duplicate" — or "" when the reply answers no such
-    message (nothing is recorded then)."""
+    "link_sent", "cancelled", "opted_out", "not_sent", "for_staff", "duplicate" — or "" when
+    the reply answers no such message (nothing is recorded then). The opt-out rules read it
+    knowing it answers a visit: "cancel please" cancels the visit, a bare "CANCEL" is a STOP."""
     now = now or timezone.now()
     patient = Patient.objects.get(pk=patient_id)
-    if (
-        external_id
-        and Interaction.objects.filter(
-            channel_type=channel, external_id=external_id[:255], handled_at__isnull=False
-        ).exists()
-    ):
+    if message_handled_before(channel, external_id):
         return "duplicate"  # a redelivery: the clinic's answer to it is already the last word
     history = Interaction.objects.filter(patient=patient, campaign=None).order_by("-timestamp")
     history = list(reversed(history[:HISTORY_LIMIT]))
@@ -90,33 +82,16 @@ def _act(
     if action == Action.OPT_OUT:
         patient_opt_out(patient=patient)
         return "opted_out"
-    try:
-        if action == Action.CONFIRM_VISIT:
-            appointment_confirm(actor=None, appointment_id=visit.pk, by=ChangedBy.AGENT)
-            return _answer(visit, patient, channel, incoming, confirmed=True) or "confirmed"
-        if action == Action.MOVE_VISIT:
-            return _answer(visit, patient, channel, incoming, confirmed=False) or "link_sent"
-        if action == Action.CANCEL_VISIT:
-            appointment_cancel(
-                actor=None, appointment_id=visit.pk, by=ChangedBy.AGENT, reason=BY_REPLY
-            )
-            return "cancelled"
-    except Conflict:  # cancelled or moved meanwhile: staff see the reply
-        pass
-    return "for_staff"
-
-
-def _answer(
-    visit: Appointment, patient: Patient, channel: str, incoming: Interaction, *, confirmed: bool
-) -> str:
-    """The answer (confirmed, or the visit's link); "" when sent, else why not."""
+    if action not in VISIT_ACTIONS or not visit_act(action, visit):
+        return "for_staff"  # not about the visit, or it was cancelled or moved meanwhile
+    if action == Action.CANCEL_VISIT:
+        return "cancelled"  # its cancellation notice is the answer
+    confirmed = action == Action.CONFIRM_VISIT
     context = MessageContext(
         channel=channel,
         campaign_type="",
         first_name=patient.first_name,
-        visit_when=visit_when(visit),
-        visit_confirmed=confirmed,
-        link="" if confirmed else visit_link_url(visit),
+        **visit_answer_fields(visit, confirmed=confirmed),
     )
     try:
         message_send(
@@ -129,4 +104,4 @@ def _answer(
         )
     except (PatientOptedOut, NotNow):
         return "not_sent"
-    return ""
+    return "confirmed" if confirmed else "link_sent"

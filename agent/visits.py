@@ -5,9 +5,15 @@ reply; the opt-out rules have run before either."""
 
 import datetime as dt
 
+from agent.choices import Action
+from appointments.choices import ChangedBy
 from appointments.models import Appointment
+from appointments.notices import visit_when
+from appointments.services import appointment_cancel, appointment_confirm
 from appointments.status import LIVE_STATUSES
+from appointments.visit_links import visit_link_url
 from campaigns.choices import Direction, MessageKind
+from dentalai.errors import Conflict
 
 BY_REPLY = "Asked in a reply to the visit's confirmation or reminder."  # a cancellation's reason
 
@@ -28,3 +34,27 @@ def visit_in_question(history: list, now: dt.datetime) -> Appointment | None:
         .filter(pk=last.appointment_id, status__in=LIVE_STATUSES, appointment_date__gt=now)
         .first()
     )
+
+
+def visit_act(action: str, visit: Appointment) -> bool:
+    """Do what the reply asked of the visit, as the agent's doing: confirm it or cancel it (a
+    move changes nothing yet: the patient picks the new time on the visit's page). False when
+    the visit was cancelled or moved meanwhile."""
+    try:
+        if action == Action.CONFIRM_VISIT:
+            appointment_confirm(actor=None, appointment_id=visit.pk, by=ChangedBy.AGENT)
+        elif action == Action.CANCEL_VISIT:
+            appointment_cancel(
+                actor=None, appointment_id=visit.pk, by=ChangedBy.AGENT, reason=BY_REPLY
+            )
+    except Conflict:
+        return False
+    return True
+
+
+def visit_answer_fields(visit: Appointment, *, confirmed: bool) -> dict:
+    """What the answer to a visit reply says (agent.messages.MessageContext fields): the visit
+    confirmed, or the visit's own link to move or cancel it."""
+    if confirmed:
+        return {"visit_when": visit_when(visit), "visit_confirmed": True}
+    return {"visit_when": visit_when(visit), "link": visit_link_url(visit)}

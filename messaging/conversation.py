@@ -206,6 +206,16 @@ def message_receive(
     return interaction
 
 
+def message_handled_before(channel: str, external_id: str) -> bool:
+    """The provider's message was recorded and reached its outcome: a redelivery of it is a
+    duplicate (one recorded but cut short by a crash is not: message_receive resumes it)."""
+    return bool(external_id) and (
+        Interaction.objects.filter(
+            channel_type=channel, external_id=external_id[:255], handled_at__isnull=False
+        ).exists()
+    )
+
+
 def message_handled(interaction: Interaction, *, at: dt.datetime | None = None) -> None:
     """The patient's message reached its outcome (an answer sent, a handoff, kept for staff):
     a redelivery of it is now a duplicate, not a handling to resume."""

@@ -31,10 +31,10 @@ from django_q.tasks import async_task
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from campaigns.models import Interaction
 from dentalai.choices import Channel
 from messaging.choices import WebhookSource, WebhookStatus
 from messaging.conf import messaging_settings
+from messaging.conversation import message_handled_before
 from messaging.inbound import InboundMessage, ParsedEmail, email_parse
 from messaging.models import GmailMailbox, WebhookEvent
 from messaging.replies import inbound_handle
@@ -260,9 +260,7 @@ def _seen_before(message_id: str) -> bool:
     """Handled before: on an interaction that reached its outcome (one whose handling a crash
     cut short is read again and resumed), or kept for staff."""
     return (
-        Interaction.objects.filter(
-            channel_type=Channel.EMAIL, external_id=message_id, handled_at__isnull=False
-        ).exists()
+        message_handled_before(Channel.EMAIL, message_id)
         or WebhookEvent.objects.filter(
             source=WebhookSource.GMAIL, event_id=UNMATCHED_PREFIX + message_id
         ).exists()
