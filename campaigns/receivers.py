@@ -37,7 +37,7 @@ from campaigns.status import (
     campaign_update_if_status,
     can_transition,
 )
-from campaigns.triggers import campaign_channel
+from campaigns.triggers import campaign_channel, patient_row
 from dentalai.audit import audit_record
 from patients.optout import CANCELLED_QUEUED, patient_opted_out
 
@@ -173,13 +173,7 @@ def _missed_visit_campaign(appointment: Appointment, follow_up: dt.datetime, now
     first contact is the missed-visit message (so one attempt is made). None when the patient
     has no address, or another campaign became active meanwhile."""
     patient = appointment.patient
-    channel = campaign_channel(
-        {
-            "preferred_channels": patient.preferred_channels,
-            "email": patient.email,
-            "phone": patient.phone,
-        }
-    )
+    channel = campaign_channel(patient_row(patient))
     if channel is None:
         return None
     campaign = Campaign(

@@ -45,7 +45,14 @@ from patients.models import Patient
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
-PATIENT_FIELDS = ("id", "email", "phone", "preferred_channels", "next_follow_up_date")
+PATIENT_FIELDS = (
+    "id",
+    "email",
+    "phone",
+    "texts_allowed",
+    "preferred_channels",
+    "next_follow_up_date",
+)
 
 Progress = Callable[[str, int], None]
 
@@ -102,20 +109,28 @@ class TriggerResult:
 
 def campaign_channel(row: dict) -> str | None:
     """The patient's first preferred channel it has an address for; else email when it has
-    one, else SMS when it has a phone; None when there is nothing to write to."""
+    one, else SMS when it has a phone and agreed to texts; None when there is nothing to write
+    to."""
     preferred = row["preferred_channels"]
     for channel in preferred if isinstance(preferred, list) else []:
         if channel in Channel.values and _address(row, channel):
             return channel
     if row["email"]:
         return Channel.EMAIL
-    if row["phone"]:
+    if _address(row, Channel.SMS):
         return Channel.SMS
     return None
 
 
+def patient_row(patient: Patient) -> dict:
+    """A patient as the trigger reads patients: the PATIENT_FIELDS."""
+    return {name: getattr(patient, name) for name in PATIENT_FIELDS}
+
+
 def _address(row: dict, channel: str) -> str:
-    return row["email"] if channel == Channel.EMAIL else row["phone"]
+    if channel == Channel.EMAIL:
+        return row["email"]
+    return row["phone"] if row["texts_allowed"] else ""
 
 
 def _pages(queryset: QuerySet, batch_size: int) -> Iterator[list[dict]]:
@@ -209,7 +224,7 @@ def campaign_start(
             if campaign_type == CampaignType.RECALL
             else settings.RECOVERY_ESTIMATED_VALUE
         )
-    row = {name: getattr(patient, name) for name in PATIENT_FIELDS}
+    row = patient_row(patient)
     result = TriggerResult(today=clinic_today(now))
     campaign = _new_campaign(
         row, result, campaign_type=campaign_type, value=value, now=now, due=due

@@ -7,7 +7,8 @@ recorded by `message_receive`. Both keep the patient's conversation in one shape
 nothing but the confirmation of their opt-out (once: `interaction_send` checks that again just
 before the provider is called), and the channel is chosen here — the campaign's, else the
 patient's first preferred channel with an address; on WhatsApp outside the 24-hour window with
-no approved template for the kind, another channel the patient has. The message is then
+no approved template for the kind, or on a channel the patient cannot take (no address, no
+consent to texts), another channel the patient has. The message is then
 recorded (QUEUED) and handed to `interaction_send`, which ends it SENT or FAILED with the reason
 (or QUEUED while bounded retries run).
 """
@@ -68,9 +69,13 @@ def channel_for(patient: Patient, kind: str, *, campaign: Campaign | None, now: 
     else:
         reachable = [c for c in preferred if patient.has_address(c)]
         first = (reachable or preferred or [Channel.EMAIL if patient.email else Channel.SMS])[0]
-    if first != Channel.WHATSAPP or _whatsapp_can_carry(patient, kind, now):
+    usable = patient.has_address(first)
+    if usable and (first != Channel.WHATSAPP or _whatsapp_can_carry(patient, kind, now)):
         return first
-    others = sorted(FALLBACK_ORDER, key=lambda c: preferred.index(c) if c in preferred else 9)
+    others = sorted(
+        (c for c in FALLBACK_ORDER if c != first),
+        key=lambda c: preferred.index(c) if c in preferred else 9,
+    )
     return next((c for c in others if patient.has_address(c)), first)
 
 

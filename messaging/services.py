@@ -5,11 +5,11 @@ message_send) recorded — `interaction_send` — and the way in — `webhook_ev
 message_receive.
 
 Sending: an outgoing Interaction, recorded QUEUED by the sending door, is sent through the
-backend configured for its channel. It ends SENT with the provider's id;
-FAILED with the reason when no retry can help (invalid address, opted out, no WhatsApp
-template); or stays QUEUED with the reason while a bounded number of retries with backoff run
-in the background (django-q2). Nothing is ever sent to an opted-out patient but the one
-opt-out confirmation.
+backend configured for its channel. It ends SENT with the provider's id; FAILED with the
+reason when no retry can help (invalid address, opted out, no consent to texts on SMS or
+WhatsApp, no WhatsApp template); or stays QUEUED with the reason while a bounded number of
+retries with backoff run in the background (django-q2). Nothing is ever sent to an opted-out
+patient but the one opt-out confirmation.
 
 Receiving: each webhook stores a WebhookEvent keyed by the provider's id (a redelivery is
 refused by the unique constraint) and answers at once; a drain job claims and processes the
@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 WHATSAPP_WINDOW = dt.timedelta(hours=24)
 RETRY_DELAY_CAP = dt.timedelta(hours=1)
 UNEXPECTED_SEND_ERROR = "Unexpected error while sending."
+NO_TEXTS = "Not sent: the patient has not agreed to text messages."
 _RETRYING = re.compile(r"\[attempt (\d+) of (\d+) failed; retrying\]$")
 
 
@@ -209,6 +210,10 @@ def interaction_send(interaction: Interaction, *, attempt: int = 1) -> Interacti
     if patient.is_opted_out and not _is_the_opt_out_confirmation(interaction, patient):
         _save(interaction, DeliveryStatus.FAILED, CANCELLED_QUEUED)
         logger.info("not sent (opted out): interaction %s", interaction.pk)
+        return interaction
+    if interaction.channel_type != Channel.EMAIL and not patient.texts_allowed:
+        _save(interaction, DeliveryStatus.FAILED, NO_TEXTS)
+        logger.info("not sent (no consent to texts): interaction %s", interaction.pk)
         return interaction
     conf = messaging_settings()
     total = _attempts_total(interaction, conf.send_retry_max)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from patients.contact import normalize_phone
-from patients.models import Patient, TreatmentRecord
+from patients.models import ImportMapping, Patient, TreatmentRecord
 
 
 class PhoneSearchMixin:
@@ -82,12 +82,25 @@ class PatientAdmin(PhoneSearchMixin, admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("patient_type", OptedOutFilter, "created_at")
-    search_fields = ("name", "email", "phone")
+    search_fields = ("name", "email", "phone", "external_id")
     ordering = ("name",)
     date_hierarchy = "next_follow_up_date"
     readonly_fields = ("id", "opted_out_at", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "email", "phone", "patient_type", "preferred_channels")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "email",
+                    "phone",
+                    "texts_allowed",
+                    "patient_type",
+                    "preferred_channels",
+                    "external_id",
+                )
+            },
+        ),
         (
             "Follow-up",
             {"fields": ("next_follow_up_date", "next_recommended_follow_up", "initial_inquiry")},
@@ -130,3 +143,9 @@ class TreatmentRecordAdmin(PhoneSearchMixin, admin.ModelAdmin):
     date_hierarchy = "procedure_date"
     list_select_related = ("patient",)
     autocomplete_fields = ("patient",)
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ("name", "updated_at")
+    search_fields = ("name",)

@@ -9,12 +9,14 @@ from dentalai.choices import Channel
 from dentalai.models import ObjectIdModel
 from patients.choices import PatientType
 from patients.contact import normalize_email, normalize_phone
+from patients.imports.mappings import FIELDS, IGNORE
 
 
 class Patient(ObjectIdModel):
     """Everyone the clinic talks to: existing patients (recall) and cold leads (recovery).
 
-    Email and phone are each unique when present; the phone is kept in E.164.
+    Email, phone and the practice-management system's id are each unique when present; the
+    phone is kept in E.164.
     """
 
     name = models.CharField(max_length=200)
@@ -30,6 +32,15 @@ class Patient(ObjectIdModel):
     next_follow_up_date = models.DateField(null=True, blank=True, db_index=True)
     next_recommended_follow_up = models.CharField(max_length=200, blank=True, default="")
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    texts_allowed = models.BooleanField(
+        default=True, help_text="Agreed to SMS and WhatsApp messages (Open Dental's TxtMsgOk)."
+    )
+    external_id = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The patient's id in the practice-management system (Open Dental's PatNum).",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,6 +52,11 @@ class Patient(ObjectIdModel):
             ),
             models.UniqueConstraint(
                 fields=["phone"], condition=Q(phone__gt=""), name="patient_phone_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(external_id__gt=""),
+                name="patient_external_id_unique",
             ),
         ]
         indexes = [
@@ -59,9 +75,11 @@ class Patient(ObjectIdModel):
         return self.opted_out_at is not None
 
     def has_address(self, channel: str) -> bool:
-        """Whether the patient can be written to on `channel` (email, or a phone for SMS and
-        WhatsApp)."""
-        return bool(self.email if channel == Channel.EMAIL else self.phone)
+        """Whether the patient can be written to on `channel`: an email address, or a phone and
+        consent to texts for SMS and WhatsApp."""
+        if channel == Channel.EMAIL:
+            return bool(self.email)
+        return bool(self.phone) and self.texts_allowed
 
     def clean(self):
         self.email = normalize_email(self.email)
@@ -95,3 +113,28 @@ class TreatmentRecord(ObjectIdModel):
 
     def __str__(self):
         return f"{self.procedure_name} on {self.procedure_date}"
+
+
+class ImportMapping(ObjectIdModel):
+    """A clinic's own reading of its export's columns ({header: field}, patients.imports),
+    saved under a name for the next import."""
+
+    name = models.CharField(max_length=100, unique=True)
+    columns = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        columns = self.columns
+        if not isinstance(columns, dict) or not all(isinstance(h, str) for h in columns):
+            raise ValidationError({"columns": "An object of {header: field}."})
+        unknown = sorted({str(f) for f in columns.values()} - set(FIELDS) - {IGNORE})
+        if unknown:
+            raise ValidationError(
+                {"columns": f"Unknown fields: {', '.join(unknown)}; known: {', '.join(FIELDS)}."}
+            )

@@ -16,7 +16,10 @@ from dashboard.selectors import handoff_queue
 from dentalai.choices import Channel
 from patients.models import Patient
 
-BEFORE = [("campaigns", "0001_initial")]
+# Patients as they were then too: a later column without a database default (external_id)
+# would be missing from the old model's inserts.
+PATIENTS_THEN = ("patients", "0002_new_patients_booking")
+BEFORE = [("campaigns", "0001_initial"), PATIENTS_THEN]
 AFTER = [("campaigns", "0002_interaction_patient_kind_handoff_fields")]
 
 
@@ -68,7 +71,7 @@ def test_the_migration_fills_kind_patient_and_handoff_from_the_old_json():
 
 @pytest.mark.django_db(transaction=True)
 def test_messages_received_before_crash_safe_handling_count_as_handled():
-    old = _migrate([("campaigns", "0003_interaction_appointment")])
+    old = _migrate([("campaigns", "0003_interaction_appointment"), PATIENTS_THEN])
     patient = old.get_model("patients", "Patient").objects.create(name="Old Row", phone="+15550003")
     received_at = dt.datetime(2025, 8, 20, 14, 3, tzinfo=dt.UTC)
     reply = old.get_model("campaigns", "Interaction").objects.create(

@@ -140,6 +140,27 @@ def test_whatsapp_without_its_window_or_a_template_falls_back_to_another_channel
     assert campaign.thread_id == patient.phone  # the WhatsApp thread is left as it was
 
 
+def test_a_patient_who_did_not_agree_to_texts_is_written_to_by_email():
+    patient = make_patient(preferred_channels=["sms", "email"], texts_allowed=False)
+    campaign = make_campaign(patient, channel=Channel.SMS)
+
+    with time_machine.travel(INSIDE, tick=False):
+        sent = message_send(patient, MessageKind.FOLLOW_UP, "Checking in.", campaign=campaign)
+
+    assert (sent.channel_type, sent.delivery_status) == (Channel.EMAIL, DeliveryStatus.SENT)
+    assert OutboxMessage.objects.get().to == "maria@example.com"
+
+
+def test_no_text_goes_to_a_patient_who_did_not_agree_to_texts_and_the_reason_is_kept():
+    patient = make_patient(email="", texts_allowed=False)
+
+    sent = message_send(patient, MessageKind.STAFF, "Hello!")
+
+    assert (sent.channel_type, sent.delivery_status) == (Channel.SMS, DeliveryStatus.FAILED)
+    assert sent.error == "Not sent: the patient has not agreed to text messages."
+    assert not OutboxMessage.objects.exists()
+
+
 def test_whatsapp_inside_its_window_stays_on_whatsapp(settings):
     settings.TWILIO_WHATSAPP_TEMPLATE_SIDS = {}
     patient = make_patient(preferred_channels=["whatsapp"])
