@@ -22,6 +22,7 @@ from patients.imports.mappings import OPEN_DENTAL, PLAIN
 from patients.imports.service import patients_import
 from patients.models import ImportMapping, Patient, TreatmentRecord
 from patients.optout import patient_opt_out
+from tests.concurrency import after_query, statement
 from tests.scheduler_fixtures import scheduler_environment  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +155,22 @@ def test_contact_details_of_another_patient_skip_the_row_and_change_neither():
     assert "line 2: The email address belongs to another patient on file." in lines
     assert "line 3: The mobile phone belongs to a patient with another patient id." in lines
     assert stored()[:3] == before
+
+
+def test_a_patient_added_elsewhere_during_the_import_is_matched_not_duplicated():
+    def front_desk_adds_her():
+        Patient.objects.create(name="Ada Okafor", email="ada.okafor@example.com")
+
+    # Between the page's lookup and its insert, the same patient is added at the front desk:
+    # the insert is refused by the unique email, and the page is redone row by row.
+    with after_query(statement("SELECT", Patient), front_desk_adds_her) as injected:
+        lines = run(OPEN_DENTAL_FILE)
+
+    assert injected.fired == 1
+    assert lines[-1] == "created=6 updated=1 unchanged=0 skipped=5"
+    ada = Patient.objects.get(email="ada.okafor@example.com")
+    assert (ada.external_id, ada.name) == ("1001", "Adaeze Okafor")
+    assert Patient.objects.count() == 7
 
 
 def test_an_import_never_re_subscribes_an_opted_out_patient_nor_grants_texts_back():

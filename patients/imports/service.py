@@ -131,14 +131,16 @@ def _read(run: _Import, line: int, values: list, columns: dict[int, str]) -> Pat
     return row
 
 
-def _import_page(run: _Import, rows: list[PatientRow]) -> None:
+def _import_page(run: _Import, rows: list[PatientRow], *, alone: bool = False) -> None:
+    """Import one page's rows. `alone`: one row retried by itself, whose IntegrityError is
+    the caller's to report."""
     known = _patients_for(rows)
-    created, updated, changed_fields, visits = [], [], set(), []
+    created, updated, changed_fields, visits, skips = [], [], set(), [], []
     for row in rows:
         try:
             patient = _match(run, row, known)
         except RowError as exc:
-            run.report.skip(row.line, str(exc))
+            skips.append((row.line, str(exc)))
             continue
         if patient is None:
             patient = _new_patient(row)
@@ -159,19 +161,24 @@ def _import_page(run: _Import, rows: list[PatientRow]) -> None:
         try:
             _write(created, updated, changed_fields, new_visits)
         except IntegrityError:
-            # A patient added elsewhere meanwhile took one of these contacts: row by row, so
-            # that only that row is skipped.
+            if alone:
+                raise
+            # A patient added elsewhere meanwhile took one of these contacts: the page is
+            # rolled back and redone row by row, so that only that row is skipped.
             return _import_rows_alone(run, rows)
+    for line, reason in skips:
+        run.report.skip(line, reason)
     run.report.created += len(new)
     run.report.updated += len(touched - new)
     run.report.unchanged += sum(1 for p, _ in visits if p.pk not in touched and p.pk not in new)
 
 
 def _import_rows_alone(run: _Import, rows: list[PatientRow]) -> None:
+    lines = {row.line for row in rows}
+    run.lines_by_patient = {k: v for k, v in run.lines_by_patient.items() if v not in lines}
     for row in rows:
-        run.lines_by_patient = {k: v for k, v in run.lines_by_patient.items() if v != row.line}
         try:
-            _import_page(run, [row])
+            _import_page(run, [row], alone=True)
         except IntegrityError:
             run.report.skip(row.line, "Another patient took this contact during the import.")
 
