@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from campaigns import selectors, services
+from campaigns.exports import CAMPAIGN_COLUMNS
 from campaigns.schemas import (
     CampaignCreatedOut,
     CampaignDetailOut,
@@ -18,6 +19,7 @@ from campaigns.schemas import (
 )
 from campaigns.stats import DEFINITIONS, dashboard_stats
 from dentalai.auth import JWTAuth
+from dentalai.exports import csv_response, wants_csv
 from dentalai.schemas import ErrorOut, ValidationErrorOut
 
 router = Router(tags=["Campaigns"], auth=JWTAuth())
@@ -64,13 +66,18 @@ def get_dashboard_stats(request: HttpRequest):
         "(case-insensitive; a phone also matches on its digits, so `(212) 555` finds "
         "+12125550123). `limit` is 1 to 100 (default 25), `page` starts at 1; anything else, or "
         "an unknown status or type, is a 422. A page past the end is empty; `total_pages` is at "
-        "least 1. `handoff_reason` is the reason recorded at handoff, else null."
+        "least 1. `handoff_reason` is the reason recorded at handoff, else null.\n\n"
+        "With `format=csv` or `Accept: text/csv`: every matching campaign (no pages) as a CSV "
+        "file a spreadsheet opens cleanly: UTF-8 with a BOM, ISO dates in clinic time, text "
+        "that would start a formula prefixed with an apostrophe."
     ),
 )
 def list_campaigns(request: HttpRequest, filters: Query[CampaignFilters]):
     campaigns = selectors.campaign_search(
         status=filters.status, campaign_type=filters.campaign_type, q=filters.q
     )
+    if wants_csv(request, filters.format):
+        return csv_response("campaigns.csv", CAMPAIGN_COLUMNS, campaigns.iterator(chunk_size=1000))
     page = selectors.paginate(campaigns, page=filters.page, limit=filters.limit)
     return {
         "pagination": {

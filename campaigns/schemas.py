@@ -513,3 +513,6 @@ class CampaignFilters(Schema):
     )
     page: int = Field(1, ge=1, description="1-based page number.")
     limit: int = Field(25, ge=1, le=100, description="Campaigns per page (1 to 100).")
+    format: Literal["json", "csv"] = Field(
+        "json", description="csv: every matching campaign as a CSV file (as `Accept: text/csv`)."
+    )

@@ -8,11 +8,13 @@ from django.views.decorators.http import require_POST
 from campaigns import selectors as campaign_selectors
 from campaigns import services
 from campaigns.choices import CampaignStatus
+from campaigns.exports import CAMPAIGN_COLUMNS, CONVERSATION_COLUMNS
 from campaigns.status import ACTIVE_STATUSES
 from dashboard import selectors
 from dashboard.forms import CampaignFilterForm, ReplyForm, StatusForm
 from dashboard.views.common import get_or_404, page_of
 from dentalai.errors import ApplicationError
+from dentalai.exports import csv_response
 from dentalai.roles import requires
 from messaging import staff
 
@@ -35,8 +37,7 @@ def handoffs(request):
     return render(request, "dashboard/handoffs.html", {"queue": selectors.handoff_queue()})
 
 
-@login_required
-def campaign_list(request):
+def _filtered_campaigns(request):
     form = CampaignFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     campaigns = campaign_selectors.campaign_search(
@@ -46,11 +47,36 @@ def campaign_list(request):
     )
     if filters.get("channel"):
         campaigns = campaigns.filter(channel_type=filters["channel"])
+    return form, filters, campaigns
+
+
+@login_required
+def campaign_list(request):
+    form, filters, campaigns = _filtered_campaigns(request)
     page = page_of(campaigns, filters.get("page"))
     template = "dashboard/campaigns.html"
     if request.htmx and request.htmx.target == "campaign-results":
         template = "dashboard/_campaign_results.html"
     return render(request, template, {"form": form, "page": page})
+
+
+@login_required
+@requires("campaigns.view_campaign")
+def campaign_export(request):
+    """The campaign list as CSV, with the list's filters."""
+    _, _, campaigns = _filtered_campaigns(request)
+    return csv_response("campaigns.csv", CAMPAIGN_COLUMNS, campaigns.iterator(chunk_size=1000))
+
+
+@login_required
+@requires("campaigns.view_interaction")
+def campaign_conversation_export(request, campaign_id: str):
+    campaign = get_or_404(campaign_selectors.campaign_get, campaign_id=campaign_id)
+    return csv_response(
+        f"conversation-{campaign.pk}.csv",
+        CONVERSATION_COLUMNS,
+        campaign_selectors.campaign_conversation(campaign=campaign),
+    )
 
 
 def _actions(campaign) -> list[dict]:

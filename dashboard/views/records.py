@@ -17,23 +17,38 @@ from dashboard.forms import (
 )
 from dashboard.views.common import get_or_404, page_of
 from dentalai.audit import audit_record
+from dentalai.exports import csv_response
 from dentalai.roles import requires
+from patients.exports import PATIENT_COLUMNS
 
 # --- Patients -----------------------------------------------------------------------------
 
 
-@login_required
-def patient_list(request):
+def _filtered_patients(request):
     form = PatientSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     patients = selectors.patient_search(
         q=filters.get("q"), patient_type=filters.get("patient_type") or None
     )
+    return form, filters, patients
+
+
+@login_required
+def patient_list(request):
+    form, filters, patients = _filtered_patients(request)
     page = page_of(patients, filters.get("page"))
     template = "dashboard/patients.html"
     if request.htmx and request.htmx.target == "patient-results":
         template = "dashboard/_patient_results.html"
     return render(request, template, {"form": form, "page": page})
+
+
+@login_required
+@requires("patients.view_patient")
+def patient_export(request):
+    """The patient list as CSV, with the list's search, opt-out state included."""
+    _, _, patients = _filtered_patients(request)
+    return csv_response("patients.csv", PATIENT_COLUMNS, patients.iterator(chunk_size=1000))
 
 
 @login_required
