@@ -9,6 +9,7 @@ from ninja.errors import Throttled
 from appointments import services
 from appointments.availability import month_availability
 from appointments.booking_links import LINK_EXPIRED
+from appointments.exports import APPOINTMENT_COLUMNS
 from appointments.schemas import (
     AVAILABILITY_EXAMPLE,
     EXAMPLE_ID,
@@ -22,6 +23,7 @@ from appointments.schemas import (
     BookingOut,
 )
 from dentalai.auth import JWTAuth
+from dentalai.exports import csv_response, wants_csv
 from dentalai.schemas import ErrorOut, ValidationErrorOut
 from dentalai.throttles import THROTTLED, booking_try
 
@@ -159,7 +161,9 @@ def book(request: HttpRequest, payload: BookingIn):
         "Appointments starting on the clinic-local days `start_date` to `end_date` (both "
         "included; either may be left out for an open range), optionally of one provider and "
         "one status (`booked`, `confirmed`, `completed`, `cancelled`, `no_show`), in start "
-        "order. `appointment_date` is in UTC. `end_date` before `start_date` is a 422."
+        "order. `appointment_date` is in UTC. `end_date` before `start_date` is a 422.\n\n"
+        "With `format=csv` or `Accept: text/csv`: the same appointments as a CSV file (times in "
+        "clinic time; see CSV in the API guide)."
     ),
     openapi_extra={"responses": ADMIN_401},
 )
@@ -170,6 +174,9 @@ def appointment_list(request: HttpRequest, query: Query[AppointmentListIn]):
         provider_id=query.provider_id,
         status=query.status,
     )
+    if wants_csv(request, query.format):
+        visits = appointments.iterator(chunk_size=1000)
+        return csv_response("appointments.csv", APPOINTMENT_COLUMNS, visits)
     return {"appointments": list(appointments)}
 
 

@@ -2,7 +2,7 @@
 seed's examples."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import StringConstraints, field_validator, model_validator
@@ -119,6 +119,9 @@ class AppointmentListIn(Schema):
     )
     provider_id: Id | None = None
     status: AppointmentStatus | None = None
+    format: Literal["json", "csv"] = Field(
+        "json", description="csv: the appointments as a CSV file (as `Accept: text/csv`)."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> "AppointmentListIn":

@@ -20,6 +20,7 @@ urlpatterns = [
     path("campaigns/<str:campaign_id>/status/", campaigns.campaign_status, name="campaign_status"),
     path("appointments/", appointments.calendar, name="appointments"),
     path("appointments/new/", appointments.appointment_new, name="appointment_new"),
+    path("appointments/export.csv", appointments.appointment_export, name="appointments_export"),
     path("appointments/<str:appointment_id>/", appointments.appointment_detail, name="appointment"),
     path(
         "appointments/<str:appointment_id>/complete/",

@@ -8,6 +8,8 @@ import io
 import pytest
 from django.test import Client
 
+from appointments.choices import AppointmentStatus, CreatedFrom
+from appointments.models import Appointment
 from campaigns.choices import CampaignStatus as S
 from campaigns.choices import CampaignType, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
@@ -175,3 +177,65 @@ def test_the_api_campaign_list_answers_csv_when_asked(manager, query, headers):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert [r["Patient"] for r in read(response)] == ["Fay Lin"]
     assert api.get("/api/v1/admin/campaigns", {"format": "xml"}).status_code == 422
+
+
+def _visit(clinic, patient, start, **fields):
+    return Appointment.objects.create(
+        patient=patient,
+        service=clinic["cleaning"],
+        provider=fields.pop("provider", clinic["dentist"]),
+        appointment_date=start,
+        duration_minutes=60,
+        created_from=CreatedFrom.MANUAL_ADMIN,
+        **fields,
+    )
+
+
+def test_the_calendars_day_exports_its_visits_cancelled_ones_included(dashboard, clinic):
+    gia = Patient.objects.create(name="Gia Moss", email="gia@example.com", external_id="77")
+    tuesday = dt.datetime(2025, 8, 19, 13, 0, tzinfo=dt.UTC)  # 09:00 in New York
+    booked = _visit(clinic, gia, tuesday)
+    cancelled = _visit(
+        clinic,
+        gia,
+        tuesday + dt.timedelta(hours=3),
+        provider=clinic["hygienist"],
+        status=AppointmentStatus.CANCELLED,
+        cancellation_reason="Sick",
+    )
+    _visit(clinic, gia, tuesday + dt.timedelta(days=1))  # Wednesday: another day
+
+    response = dashboard.get("/appointments/export.csv", {"date": "2025-08-19"})
+
+    assert response["Content-Disposition"] == 'attachment; filename="appointments-2025-08-19.csv"'
+    rows = read(response)
+    assert [(r["Appointment id"], r["Start"], r["Provider"], r["Status"]) for r in rows] == [
+        (booked.pk, "2025-08-19T09:00-04:00", "Dr Dana Park", "Booked"),
+        (cancelled.pk, "2025-08-19T12:00-04:00", "Hugo Hygienist", "Cancelled"),
+    ]
+    assert (rows[1]["Cancellation reason"], rows[0]["PMS id"]) == ("Sick", "77")
+    one_provider = {"date": "2025-08-19", "provider": clinic["hygienist"].pk}
+    assert [
+        r["Appointment id"] for r in read(dashboard.get("/appointments/export.csv", one_provider))
+    ] == [cancelled.pk]
+    week = {"date": "2025-08-19", "view": "week", "provider": clinic["dentist"].pk}
+    assert len(read(dashboard.get("/appointments/export.csv", week))) == 2
+
+
+def test_the_api_appointment_list_answers_csv(manager, clinic):
+    visit = _visit(
+        clinic,
+        Patient.objects.create(name="Hal Berg", phone="+12125550111"),
+        dt.datetime(2025, 8, 19, 13, 0, tzinfo=dt.UTC),
+    )
+    api = Client(headers=bearer(manager))
+
+    response = api.get("/api/v1/admin/appointments", {"format": "csv", "start_date": "2025-08-19"})
+
+    assert response.status_code == 200
+    (row,) = read(response)
+    assert (row["Appointment id"], row["Patient"], row["Phone"]) == (
+        visit.pk,
+        "Hal Berg",
+        "'+12125550111",
+    )

@@ -15,11 +15,13 @@ from django.views.decorators.http import require_POST
 
 from appointments import services
 from appointments.choices import AppointmentStatus
+from appointments.exports import APPOINTMENT_COLUMNS
 from dashboard import selectors
 from dashboard.forms import AppointmentCreateForm, CalendarForm, CompleteForm
 from dashboard.views.common import get_or_404
 from dentalai.clinic_time import clinic_today, clinic_zone
 from dentalai.errors import ApplicationError, NotFound
+from dentalai.exports import csv_response
 from dentalai.roles import requires
 
 ROW_MINUTES = 15
@@ -50,23 +52,29 @@ def _minutes(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
 
-def _calendar(request):
-    providers = selectors.providers()
+def _shown(request, providers) -> tuple[CalendarForm, str, dt.date, list[dt.date], object]:
+    """What the calendar's query asks to see: (the form, "day" or "week", the day asked for,
+    the days shown, the chosen provider or None). A week is one provider's."""
     form = CalendarForm(request.GET or None, providers=providers)
     data = form.cleaned_data if form.is_valid() else {}
     view = data.get("view") or "day"
     day = data.get("date") or clinic_today()
-    by_id = {p.pk: p for p in providers}
-    chosen = by_id.get(data.get("provider") or "")
+    chosen = {p.pk: p for p in providers}.get(data.get("provider") or "")
+    if view != "week":
+        return form, view, day, [day], chosen
+    first = day - dt.timedelta(days=day.weekday())
+    chosen = chosen or (providers[0] if providers else None)
+    return form, view, day, [first + dt.timedelta(days=i) for i in range(7)], chosen
+
+
+def _calendar(request):
+    providers = selectors.providers()
+    form, view, day, days, chosen = _shown(request, providers)
     if view == "week":
-        # A week is one provider's: seven columns side by side.
-        chosen = chosen or (providers[0] if providers else None)
-        first = day - dt.timedelta(days=day.weekday())
-        days = [first + dt.timedelta(days=i) for i in range(7)]
+        # Seven columns side by side.
         columns = [Column(f"{d:%a}", f"{d:%b} {d.day}", d, chosen) for d in days]
         step = dt.timedelta(weeks=1)
     else:
-        days = [day]
         shown = [chosen] if chosen else providers
         columns = [Column(p.name, p.get_role_display(), day, p) for p in shown]
         step = dt.timedelta(days=1)
@@ -167,6 +175,19 @@ def _calendar(request):
 @login_required
 def calendar(request):
     return render(request, "dashboard/appointments.html", _calendar(request))
+
+
+@login_required
+@requires("appointments.view_appointment")
+def appointment_export(request):
+    """The visits the calendar shows (its day or week, its provider), cancelled ones included,
+    as CSV."""
+    *_, days, chosen = _shown(request, selectors.providers())
+    visits = services.appointment_list(
+        start_date=days[0], end_date=days[-1], provider_id=chosen.pk if chosen else None
+    )
+    name = f"appointments-{days[0]}" + (f"-to-{days[-1]}" if len(days) > 1 else "")
+    return csv_response(f"{name}.csv", APPOINTMENT_COLUMNS, visits.iterator(chunk_size=1000))
 
 
 def _detail(appointment, complete_form) -> dict:
