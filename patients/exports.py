@@ -1,14 +1,12 @@
 """The columns of the patient list's CSV export (dentalai.exports)."""
 
-from patients.choices import PatientType
-
 PATIENT_COLUMNS = [
     ("Patient id", lambda p: p.pk),
     ("PMS id", lambda p: p.external_id),
     ("Name", lambda p: p.name),
     ("Email", lambda p: p.email),
     ("Phone", lambda p: p.phone),
-    ("Type", lambda p: PatientType(p.patient_type).label),
+    ("Type", lambda p: p.get_patient_type_display()),
     ("Texts allowed", lambda p: p.texts_allowed),
     ("Opted out", lambda p: p.is_opted_out),
     ("Opted out at", lambda p: p.opted_out_at),

@@ -9,7 +9,7 @@ from dentalai.choices import Channel
 from dentalai.models import ObjectIdModel
 from patients.choices import PatientType
 from patients.contact import normalize_email, normalize_phone
-from patients.imports.mappings import FIELDS, IGNORE
+from patients.imports.mappings import FIELDS, unknown_fields
 
 
 class Patient(ObjectIdModel):
@@ -133,7 +133,7 @@ class ImportMapping(ObjectIdModel):
         columns = self.columns
         if not isinstance(columns, dict) or not all(isinstance(h, str) for h in columns):
             raise ValidationError({"columns": "An object of {header: field}."})
-        unknown = sorted({str(f) for f in columns.values()} - set(FIELDS) - {IGNORE})
+        unknown = unknown_fields(columns)
         if unknown:
             raise ValidationError(
                 {"columns": f"Unknown fields: {', '.join(unknown)}; known: {', '.join(FIELDS)}."}

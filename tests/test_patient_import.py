@@ -8,6 +8,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -334,3 +335,10 @@ def test_the_mappings_read_headers_in_any_case_and_spacing():
     report = patients_import(table, plain)
 
     assert report.created == 1 and Patient.objects.get().email == "amy@example.com"
+
+
+def test_a_saved_mapping_naming_an_unknown_field_is_refused():
+    mapping = ImportMapping(name="typo", columns={"Client": "name", "Shoe": "shoe_size"})
+
+    with pytest.raises(ValidationError, match="Unknown fields: shoe_size"):
+        mapping.full_clean()

@@ -78,12 +78,17 @@ def fold(header: str) -> str:
     return re.sub(r"[\W_]+", "", str(header or "")).lower()
 
 
+def unknown_fields(mapping: dict) -> list[str]:
+    """The fields a mapping names that no column can fill, sorted."""
+    return sorted({str(f) for f in mapping.values()} - set(FIELDS) - {IGNORE})
+
+
 def columns_for(headers: list[str], mapping: dict[str, str]) -> dict[int, str]:
     """{column index: field} for a file's headers under `mapping`. A header the mapping does
     not name is not imported; when several columns fill one field ("Mobile" and "Phone"), the
     header the mapping lists first wins. ValidationError when no column gives a name, or none
     an email, a mobile phone or a patient id."""
-    unknown = sorted(set(mapping.values()) - set(FIELDS) - {IGNORE})
+    unknown = unknown_fields(mapping)
     if unknown:
         raise ValidationError(f"Unknown fields in the mapping: {', '.join(unknown)}.")
     position = {fold(h): i for i, h in enumerate(headers)}
