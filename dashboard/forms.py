@@ -17,6 +17,8 @@ from dentalai.clinic_time import OUT_OF_RANGE, clinic_zone, computable
 from dentalai.models import User
 from patients.choices import PatientType
 from patients.contact import normalize_email, normalize_phone
+from patients.imports.mappings import BUILT_IN, FIELDS, IGNORE, columns_for
+from patients.models import ImportMapping
 
 MAX_MESSAGE = 1600
 MAX_KB_FILE_BYTES = 1024 * 1024
@@ -264,3 +266,79 @@ class KnowledgeImportForm(NoColon, forms.Form):
             return upload.read().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ValidationError("The file is not UTF-8 text: save it as Markdown (.md).") from exc
+
+
+class PatientImportForm(NoColon, forms.Form):
+    """Step one of the import page: the export and, optionally, how to read its columns."""
+
+    file = forms.FileField(
+        label="Export file",
+        help_text="CSV or XLSX: Open Dental's patient or recall export, Dentrix's Continuing "
+        "Care data file, or a spreadsheet with a header row.",
+    )
+    mapping = forms.ChoiceField(label="Columns", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        saved = ImportMapping.objects.values_list("name", flat=True)
+        self.fields["mapping"].choices = [
+            ("", "Recognise them from the headers"),
+            *((name, BUILT_IN_LABELS[name]) for name in BUILT_IN),
+            *((name, f"Saved: {name}") for name in saved),
+        ]
+
+
+BUILT_IN_LABELS = {
+    "opendental": "Open Dental export",
+    "dentrix": "Dentrix Continuing Care list",
+    "plain": "Plain headers (First name, Mobile, Recall due…)",
+}
+
+
+class ImportColumnsForm(NoColon, forms.Form):
+    """Step two: which field each of the file's columns fills, corrected by staff."""
+
+    save_as = forms.CharField(
+        label="Save these columns as",
+        max_length=100,
+        required=False,
+        help_text="A name to pick them next time (optional).",
+    )
+
+    def __init__(self, *args, headers: list[str], columns: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        choices = [(IGNORE, "Not imported"), *FIELDS.items()]
+        for i, header in enumerate(headers):
+            self.fields[f"column_{i}"] = forms.ChoiceField(
+                label=header or f"Column {i + 1}",
+                choices=choices,
+                required=False,
+                initial=columns.get(header, IGNORE),
+            )
+
+    def column_fields(self):
+        return [self[f"column_{i}"] for i in range(len(self.headers))]
+
+    def clean_save_as(self):
+        name = self.cleaned_data["save_as"].strip()
+        if name.lower() in BUILT_IN:
+            raise ValidationError(f"“{name}” is a built-in mapping's name; choose another.")
+        return name
+
+    def clean(self):
+        data = super().clean()
+        columns = {h: data.get(f"column_{i}") or IGNORE for i, h in enumerate(self.headers)}
+        chosen: dict[str, list[str]] = {}
+        for header, field in columns.items():
+            if field:
+                chosen.setdefault(field, []).append(header)
+        for field, headers in chosen.items():
+            if len(headers) > 1:
+                raise ValidationError(
+                    f"“{FIELDS[field]}” is chosen for {len(headers)} columns "
+                    f"({', '.join(headers)}): choose it for one."
+                )
+        columns_for(self.headers, columns)  # a name and a way to reach the patient
+        data["columns"] = columns
+        return data

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import appointments, auth, campaigns, records
+from dashboard.views import appointments, auth, campaigns, imports, records
 
 app_name = "dashboard"
 
@@ -44,6 +44,18 @@ urlpatterns = [
     ),
     path("patients/", records.patient_list, name="patients"),
     path("patients/export.csv", records.patient_export, name="patients_export"),
+    path("patients/import/", imports.patient_import_start, name="patient_import_start"),
+    path("patients/import/<str:import_id>/", imports.patient_import_detail, name="patient_import"),
+    path(
+        "patients/import/<str:import_id>/columns/",
+        imports.patient_import_columns,
+        name="patient_import_columns",
+    ),
+    path(
+        "patients/import/<str:import_id>/resume/",
+        imports.patient_import_resume,
+        name="patient_import_resume",
+    ),
     path("asap/", records.asap_list, name="asap"),
     path("patients/<str:patient_id>/", records.patient_detail, name="patient"),
     path("knowledge/", records.knowledge_list, name="knowledge"),

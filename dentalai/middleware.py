@@ -38,20 +38,22 @@ class RefuseControlCharactersMiddleware:
 
 class RequestLimitsMiddleware:
     """First in the stack, so the Gmail push's shortcut is guarded too. A body over
-    REQUEST_BODY_MAX_BYTES is a 413 before anything reads it; a database that cannot be
-    reached is a 503 (the connection gives up after a couple of seconds: dentalai.database);
-    and on the API every error has the JSON shape `{"detail": …}` — what Django or the router
-    answer themselves (404, 405, 400) included, and a 500 unless DEBUG shows its traceback."""
+    REQUEST_BODY_MAX_BYTES (or the path's own, `body_limit`) is a 413 before anything reads
+    it; a database that cannot be reached is a 503 (the connection gives up after a couple of
+    seconds: dentalai.database); and on the API every error has the JSON shape
+    `{"detail": …}` — what Django or the router answer themselves (404, 405, 400) included, and
+    a 500 unless DEBUG shows its traceback."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         length = request.META.get("CONTENT_LENGTH") or "0"
+        limit = body_limit(request.path)
         if not length.isdigit():
             response = error_response(request, 400)
-        elif int(length) > settings.REQUEST_BODY_MAX_BYTES:
-            response = error_response(request, 413)
+        elif int(length) > limit:
+            response = error_response(request, 413, ERRORS[413].format(limit=limit))
         else:
             response = self.get_response(request)
         if response.status_code >= 400 and request.path.startswith(API_PREFIX):
@@ -60,6 +62,11 @@ class RequestLimitsMiddleware:
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         return error_response(request, 503) if database_unavailable(exc) else None
+
+
+def body_limit(path: str) -> int:
+    """The largest body `path` takes: REQUEST_BODY_MAX_BYTES, or more where a file is uploaded."""
+    return settings.REQUEST_BODY_MAX_BYTES_BY_PATH.get(path, settings.REQUEST_BODY_MAX_BYTES)
 
 
 ERRORS = {

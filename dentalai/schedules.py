@@ -33,6 +33,7 @@ GMAIL_POLL = "gmail-history-poll"
 GMAIL_WATCH = "gmail-watch-renewal"
 WEBHOOK_DRAIN = "webhook-drain"
 THROTTLE_PRUNE = "throttle-prune"
+IMPORT_CLEANUP = "import-cleanup"
 VISIT_REMINDERS = "visit-reminders"
 SLOT_OFFERS = "asap-offers"
 # Often enough that a reminder moved to the evening before still goes by the legal hours' end.
@@ -40,6 +41,7 @@ REMINDER_MINUTES = 10
 # Once a day at a quiet UTC time; a Gmail watch lapses after 7 days, so any daily time will do.
 GMAIL_WATCH_CRON = "40 6 * * *"
 THROTTLE_PRUNE_CRON = "50 6 * * *"
+IMPORT_CLEANUP_CRON = "55 6 * * *"
 
 FIELDS = (
     "func",
@@ -186,6 +188,19 @@ def planned_schedules(*, today: dt.date) -> list[Planned]:
                 "cron": THROTTLE_PRUNE_CRON,
             },
             f"cron '{THROTTLE_PRUNE_CRON}' {cron_zone().key}",
+        ),
+        # Uploaded exports nobody imported (patients.imports.jobs): they hold patient data.
+        Planned(
+            IMPORT_CLEANUP,
+            {
+                "func": "dentalai.jobs.run_recorded",
+                "args": repr(
+                    ("import_cleanup", "patients.imports.jobs.imports_unfinished_cleanup")
+                ),
+                "schedule_type": Schedule.CRON,
+                "cron": IMPORT_CLEANUP_CRON,
+            },
+            f"cron '{IMPORT_CLEANUP_CRON}' {cron_zone().key}",
         ),
     ]
 

@@ -125,6 +125,13 @@ INSTALLED_APPS = [
 # request the product takes comes near it (a Gmail push is ~1 KB, a Twilio form ~2 KB).
 REQUEST_BODY_MAX_BYTES = integer("REQUEST_BODY_MAX_BYTES", 1_048_576, 65_536, 52_428_800)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# The one page that takes a large body: a practice-management export (100,000 patients are
+# ~15 MB of CSV). Uploaded files above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file.
+IMPORT_UPLOAD_MAX_BYTES = integer("IMPORT_UPLOAD_MAX_BYTES", 52_428_800, 1_048_576, 524_288_000)
+REQUEST_BODY_MAX_BYTES_BY_PATH = {"/patients/import/": IMPORT_UPLOAD_MAX_BYTES}
+# An import whose job has not reported a page for this long was stopped (its worker killed):
+# the broker's retry or the page's Resume take it over after its last page.
+IMPORT_STALL_SECONDS = integer("IMPORT_STALL_SECONDS", 120, 5, 3600)
 MIDDLEWARE = [
     # First: the limits, the 503 and the API's JSON error shape hold for every request.
     "dentalai.middleware.RequestLimitsMiddleware",
@@ -362,6 +369,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
 WHITENOISE_USE_FINDERS = DEBUG  # development serves app static files without collectstatic
+# Uploaded files (a patient import's export, until it is imported); never served over HTTP.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

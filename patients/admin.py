@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from patients.contact import normalize_phone
-from patients.models import ImportMapping, Patient, TreatmentRecord
+from patients.models import ImportMapping, Patient, PatientImport, TreatmentRecord
 
 
 class PhoneSearchMixin:
@@ -149,3 +149,18 @@ class TreatmentRecordAdmin(PhoneSearchMixin, admin.ModelAdmin):
 class ImportMappingAdmin(admin.ModelAdmin):
     list_display = ("name", "updated_at")
     search_fields = ("name",)
+
+
+@admin.register(PatientImport)
+class PatientImportAdmin(admin.ModelAdmin):
+    """The dashboard's imports, to look at; they are started and resumed from the dashboard."""
+
+    list_display = ("filename", "status", "lines_done", "lines_total", "created_by", "created_at")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in PatientImport._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,5 +1,6 @@
 import contextlib
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -7,7 +8,7 @@ from django.utils import timezone
 
 from dentalai.choices import Channel
 from dentalai.models import ObjectIdModel
-from patients.choices import PatientType
+from patients.choices import ImportStatus, PatientType
 from patients.contact import normalize_email, normalize_phone
 from patients.imports.mappings import FIELDS, unknown_fields
 
@@ -138,3 +139,33 @@ class ImportMapping(ObjectIdModel):
             raise ValidationError(
                 {"columns": f"Unknown fields: {', '.join(unknown)}; known: {', '.join(FIELDS)}."}
             )
+
+
+class PatientImport(ObjectIdModel):
+    """One file uploaded on the dashboard's import page: the columns staff chose, then the
+    background job's progress and report (patients.imports.jobs). The file holds patient data,
+    so it is deleted as soon as the import is done; the report stays."""
+
+    file = models.FileField(upload_to="imports/", blank=True)
+    filename = models.CharField(max_length=200)
+    columns = models.JSONField(default=dict, blank=True)  # {header: field}, as in ImportMapping
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.DRAFT
+    )
+    lines_total = models.PositiveIntegerField(null=True, blank=True)
+    lines_done = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)  # ImportReport's counts and problems
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Every page the job finishes moves this: a run whose heartbeat stopped was killed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_status_display()})"

@@ -91,12 +91,7 @@ def columns_for(headers: list[str], mapping: dict[str, str]) -> dict[int, str]:
     unknown = unknown_fields(mapping)
     if unknown:
         raise ValidationError(f"Unknown fields in the mapping: {', '.join(unknown)}.")
-    position = {fold(h): i for i, h in enumerate(headers)}
-    columns: dict[int, str] = {}
-    for header, field in mapping.items():
-        index = position.get(fold(header))
-        if field and index is not None and field not in columns.values():
-            columns[index] = field
+    columns = _columns(headers, mapping)
     found = set(columns.values())
     if not found & {"name", "first_name", "last_name"} or not found & {
         "email",
@@ -107,6 +102,23 @@ def columns_for(headers: list[str], mapping: dict[str, str]) -> dict[int, str]:
             "No column gives the patient's name and an email, a mobile phone or a patient id; "
             "choose a mapping or map the columns."
         )
+    return columns
+
+
+def headers_mapped(headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """{header: field} for each of a file's own headers under `mapping` (IGNORE where it names
+    none): what the import page shows staff to correct."""
+    columns = _columns(headers, mapping)
+    return {header: columns.get(i, IGNORE) for i, header in enumerate(headers)}
+
+
+def _columns(headers: list[str], mapping: dict[str, str]) -> dict[int, str]:
+    position = {fold(h): i for i, h in enumerate(headers)}
+    columns: dict[int, str] = {}
+    for header, field in mapping.items():
+        index = position.get(fold(header))
+        if field in FIELDS and index is not None and field not in columns.values():
+            columns[index] = field
     return columns
 
 

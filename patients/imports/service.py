@@ -61,6 +61,12 @@ class ImportReport:
     def rows(self) -> int:
         return self.created + self.updated + self.unchanged + self.skipped
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportReport":
+        report = cls(**{k: data.get(k, 0) for k in ("created", "updated", "unchanged", "skipped")})
+        report.problems = [(line, reason) for line, reason in data.get("problems", [])]
+        return report
+
     def summary(self) -> str:
         return (
             f"created={self.created} updated={self.updated} unchanged={self.unchanged} "
@@ -95,19 +101,55 @@ def patients_import(
     mapping: dict[str, str],
     *,
     dry_run: bool = False,
-    progress: Callable[[int], None] = lambda rows: None,
+    progress: Callable[[int, int], None] = lambda rows, line: None,
     page_size: int = PAGE_SIZE,
+    report: ImportReport | None = None,
+    after_line: int = 0,
 ) -> ImportReport:
     """Import `table` read with `mapping` ({header: field}); with `dry_run`, report what would
-    happen and write nothing. `progress(n)` is called after each page with its row count.
+    happen and write nothing. `progress(rows, line)` is called after each page with its row
+    count and its last line. An import that stopped resumes with `report` (what it had done)
+    and `after_line` (the last line of its last page): the rows up to it are not read again.
     ValidationError when the headers cannot be read with the mapping (nothing is read then)."""
     columns = columns_for(table.headers, mapping)
-    run = _Import(ImportReport(), dry_run)
+    run = _Import(report or ImportReport(), dry_run)
     for page in _pages(table.rows, page_size):
-        rows = [row for row in (_read(run, line, values, columns) for line, values in page) if row]
+        todo = [(line, values) for line, values in page if line > after_line]
+        rows = [row for row in (_read(run, line, values, columns) for line, values in todo) if row]
         _import_page(run, rows)
-        progress(len(page))
+        progress(len(page), page[-1][0])
     return run.report
+
+
+@dataclass
+class PreviewRow:
+    """One of a file's first rows as the import would store it, or why it would skip it."""
+
+    line: int
+    row: PatientRow | None = None
+    problem: str = ""
+    existing: bool = False  # matches a patient on file (updated, not created)
+
+
+def import_preview(table: Table, mapping: dict[str, str], *, rows: int = 10) -> list[PreviewRow]:
+    """The first `rows` non-blank rows read with `mapping`, for staff to check before importing.
+    ValidationError when the headers cannot be read with the mapping."""
+    columns = columns_for(table.headers, mapping)
+    preview = []
+    for line, values in table.rows:
+        try:
+            row = parse_row(line, values, columns)
+        except RowError as exc:
+            preview.append(PreviewRow(line, problem=str(exc)))
+        else:
+            if row is not None:
+                preview.append(PreviewRow(line, row))
+        if len(preview) == rows:
+            break
+    known = _patients_for([p.row for p in preview if p.row])
+    for item in preview:
+        item.existing = bool(item.row and any(k in known for k in item.row.identifiers()))
+    return preview
 
 
 def _pages(rows: Iterator, size: int) -> Iterator[list]:

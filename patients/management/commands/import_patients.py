@@ -45,7 +45,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"Reading {path.name} with the {name} mapping.")
                 with tqdm(total=table.lines, unit=" rows", disable=options["verbosity"] < 1) as bar:
                     report = patients_import(
-                        table, mapping, dry_run=options["dry_run"], progress=bar.update
+                        table,
+                        mapping,
+                        dry_run=options["dry_run"],
+                        progress=lambda rows, line: bar.update(rows),
                     )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
