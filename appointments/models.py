@@ -257,3 +257,33 @@ class SlotOffer(ObjectIdModel):
 
     def __str__(self):
         return f"{self.freed} offered to {self.request.patient} ({self.outcome})"
+
+
+class CalendarFeed(ObjectIdModel):
+    """A private iCalendar URL for the team's calendar app (SPEC §11): one provider's visits,
+    or the whole clinic's when `provider` is empty. The URL carries a signed id; revoking the
+    feed ends it. Events say the service and the patient's first name only, unless
+    `patient_details` is on."""
+
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+    )
+    patient_details = models.BooleanField(
+        default=False, help_text="Full name and phone in the events, not only the first name."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Calendar feed of {self.provider or 'the whole clinic'}"

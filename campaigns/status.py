@@ -2,12 +2,17 @@
 every status change goes through, `campaign_move` — the API, the dashboard, the admin, the
 agent, opt-out and bookings all call it; tests/test_one_door.py keeps it the only writer."""
 
+from django.dispatch import Signal
 from django.utils import timezone
 
 from campaigns.choices import CampaignStatus as S
 from dentalai.audit import audit_record
 from dentalai.errors import Conflict
 from dentalai.models import User
+
+# Sent with campaign= once a move to HANDOFF_REQUIRED is stored (messaging.outgoing tells the
+# clinic's systems).
+campaign_handed_off = Signal()
 
 ACTIVE_STATUSES = frozenset(
     {S.ATTEMPTING_RECOVERY, S.RE_ENGAGED, S.HANDOFF_REQUIRED, S.BOOKING_INITIATED}
@@ -76,6 +81,8 @@ def campaign_move(campaign, target: str, *, actor: User | None = None, now=None,
     moved = _update_if_status(
         campaign, {**fields, "status": target, "is_active": is_active_status(target)}, now=now
     )
+    if moved and target == S.HANDOFF_REQUIRED:
+        campaign_handed_off.send(sender=type(campaign), campaign=campaign)
     if moved and actor is not None:
         audit_record(
             actor=actor,

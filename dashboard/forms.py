@@ -342,3 +342,25 @@ class ImportColumnsForm(NoColon, forms.Form):
         columns_for(self.headers, columns)  # a name and a way to reach the patient
         data["columns"] = columns
         return data
+
+
+class CalendarFeedForm(NoColon, forms.Form):
+    """A new private calendar URL: one provider's visits, or the whole clinic's."""
+
+    provider = forms.ChoiceField(required=False, label="Whose visits")
+    patient_details = forms.BooleanField(
+        required=False,
+        label="Show patients' full names and phone numbers",
+        help_text="Off: each visit shows the service and the patient's first name only. Turn it "
+        "on only for a calendar no one outside the clinic can see.",
+    )
+
+    def __init__(self, *args, providers: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.providers = {str(p.pk): p for p in providers}
+        self.fields["provider"].choices = [("", "The whole clinic")] + [
+            (p.pk, p.name) for p in providers
+        ]
+
+    def clean_provider(self):
+        return self.providers.get(self.cleaned_data["provider"])

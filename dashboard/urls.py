@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import appointments, auth, campaigns, imports, records
+from dashboard.views import appointments, auth, campaigns, feeds, imports, records
 
 app_name = "dashboard"
 
@@ -21,6 +21,14 @@ urlpatterns = [
     path("appointments/", appointments.calendar, name="appointments"),
     path("appointments/new/", appointments.appointment_new, name="appointment_new"),
     path("appointments/export.csv", appointments.appointment_export, name="appointments_export"),
+    path("appointments/feeds/", feeds.calendar_feeds, name="calendar_feeds"),
+    path(
+        "appointments/feeds/<str:feed_id>/revoke/",
+        feeds.calendar_feed_revoke,
+        name="calendar_feed_revoke",
+    ),
+    # Read by calendar apps: no login, the signed token is the key.
+    path("calendar/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
     path("appointments/<str:appointment_id>/", appointments.appointment_detail, name="appointment"),
     path(
         "appointments/<str:appointment_id>/complete/",

@@ -32,6 +32,7 @@ DUE_FOLLOWUPS = "due-followups"
 GMAIL_POLL = "gmail-history-poll"
 GMAIL_WATCH = "gmail-watch-renewal"
 WEBHOOK_DRAIN = "webhook-drain"
+OUTGOING_WEBHOOKS = "outgoing-webhooks"
 THROTTLE_PRUNE = "throttle-prune"
 IMPORT_CLEANUP = "import-cleanup"
 VISIT_REMINDERS = "visit-reminders"
@@ -144,6 +145,17 @@ def planned_schedules(*, today: dt.date) -> list[Planned]:
             WEBHOOK_DRAIN,
             {
                 "func": "messaging.tasks.drain_webhook_events",
+                "schedule_type": Schedule.MINUTES,
+                "minutes": 1,
+            },
+            "every minute",
+        ),
+        # Outgoing webhooks whose retry is due (messaging.outgoing); first attempts are queued
+        # by the event itself.
+        Planned(
+            OUTGOING_WEBHOOKS,
+            {
+                "func": "messaging.outgoing.webhook_deliveries_retry",
                 "schedule_type": Schedule.MINUTES,
                 "minutes": 1,
             },

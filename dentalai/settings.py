@@ -294,6 +294,10 @@ TWILIO_API_BASE_URL = url("TWILIO_API_BASE_URL")
 WEBHOOK_PUBLIC_URL = url("WEBHOOK_PUBLIC_URL")
 SEND_RETRY_MAX = integer("SEND_RETRY_MAX", 4, 0, 10)
 SEND_RETRY_BASE_SECONDS = integer("SEND_RETRY_BASE_SECONDS", 60, 1, 3600)
+# An outgoing webhook's receiver answers within this, or the attempt is retried later.
+OUTGOING_WEBHOOK_TIMEOUT_SECONDS = read("OUTGOING_WEBHOOK_TIMEOUT_SECONDS", env.float, 10.0)
+if not 0 < OUTGOING_WEBHOOK_TIMEOUT_SECONDS <= 30:
+    raise ImproperlyConfigured("OUTGOING_WEBHOOK_TIMEOUT_SECONDS must be between 0 and 30")
 SEND_TIMEOUT_SECONDS = read("SEND_TIMEOUT_SECONDS", env.float, 15.0)
 if not 0 < SEND_TIMEOUT_SECONDS <= 120:
     raise ImproperlyConfigured("SEND_TIMEOUT_SECONDS must be between 0 and 120")

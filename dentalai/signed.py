@@ -19,8 +19,9 @@ def signed_id(value: str, *, salt: str, field: str) -> str:
     return signing.dumps({field: str(value)}, salt=salt, compress=True)
 
 
-def signed_id_read(token: str, *, salt: str, field: str, max_age: dt.timedelta) -> str:
-    """The id a token carries; SignedIdError when it cannot be trusted."""
+def signed_id_read(token: str, *, salt: str, field: str, max_age: dt.timedelta | None) -> str:
+    """The id a token carries; SignedIdError when it cannot be trusted. `max_age` None: the
+    token does not expire (a record the id names can still be revoked)."""
     try:
         data = signing.loads(token, salt=salt, max_age=max_age)
     except signing.SignatureExpired as exc:

@@ -5,9 +5,17 @@ from django.utils import timezone
 from campaigns.choices import Direction
 from campaigns.models import Interaction
 from dentalai.admin import pretty_json
+from messaging.choices import OutgoingEvent
 from messaging.conversation import message_log_sent, message_receive
 from messaging.events import webhook_events_retry
-from messaging.models import GmailMailbox, WebhookEvent
+from messaging.models import (
+    GmailMailbox,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    webhook_secret,
+)
+from messaging.outgoing import webhook_deliveries_requeue
 from patients.admin import PhoneSearchMixin
 
 
@@ -194,3 +202,83 @@ class InteractionAdmin(PhoneSearchMixin, admin.ModelAdmin):
     @admin.display(description="AI analysis")
     def analysis(self, obj):
         return pretty_json(obj.ai_analysis)
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=OutgoingEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("name", "url", "events", "is_active")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Where the outgoing webhooks go (messaging.outgoing). The secret is made here; give it to
+    the receiver, which checks each body's X-Signature-256 with it."""
+
+    form = WebhookEndpointForm
+    list_display = ("name", "url", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "url")
+    readonly_fields = ("secret", "created_at")
+    actions = ["new_secret"]
+
+    @admin.action(description="Give the selected endpoints a new secret", permissions=["change"])
+    def new_secret(self, request, queryset):
+        for endpoint in queryset:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret=webhook_secret())
+        self.message_user(
+            request, f"{queryset.count()} endpoint(s) have a new secret: update the receivers."
+        )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Every outgoing webhook and how its attempts went; a failed one can be sent again."""
+
+    list_display = (
+        "created_at",
+        "event",
+        "endpoint",
+        "state",
+        "attempts",
+        "last_status",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    list_filter = ("state", "event", "endpoint")
+    search_fields = ("event_id",)
+    list_select_related = ("endpoint",)
+    ordering = ("-created_at",)
+    exclude = ("payload",)
+    readonly_fields = (
+        "endpoint",
+        "event",
+        "event_id",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "last_status",
+        "last_error",
+        "created_at",
+        "delivered_at",
+        "payload_pretty",
+    )
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Send the selected deliveries again", permissions=["change"])
+    def send_again(self, request, queryset):
+        count = webhook_deliveries_requeue(queryset)
+        self.message_user(request, f"{count} delivery(ies) queued again.", messages.SUCCESS)
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj):
+        return pretty_json(obj.payload)

@@ -6,8 +6,6 @@ answers at once, leaving the processing to a background drain (messaging.ingest)
 push deadline is 10 seconds and it retries anything but a 2xx, Twilio waits for its TwiML.
 """
 
-import hashlib
-import hmac
 import json
 import logging
 
@@ -27,6 +25,7 @@ from messaging.conf import messaging_settings
 from messaging.ingest import webhook_event_receive
 from messaging.pubsub import MalformedPush, push_authenticated, push_envelope_parse
 from messaging.schemas import IncomingMessageIn
+from messaging.signatures import HEADER, signature_valid
 
 logger = logging.getLogger(__name__)
 
@@ -123,15 +122,6 @@ def gmail_push(request: HttpRequest) -> HttpResponse:
 # --- Generic incoming message --------------------------------------------------------------------
 
 
-def signature_valid(body: bytes, header: str, secret: str) -> bool:
-    """`X-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`, keyed with `secret`."""
-    scheme, _, received = (header or "").strip().partition("=")
-    if not secret or scheme.lower() != "sha256" or not received:
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, received.strip().lower())
-
-
 @router.post(
     "/incoming-message",
     response={204: None, 400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut},
@@ -180,7 +170,7 @@ def signature_valid(body: bytes, header: str, secret: str) -> bool:
 )
 def incoming_message(request: HttpRequest):
     secret = messaging_settings().incoming_webhook_secret
-    if not signature_valid(request.body, request.headers.get("X-Signature-256", ""), secret):
+    if not signature_valid(request.body, request.headers.get(HEADER, ""), secret):
         raise WebhookUnauthenticated()
     try:
         payload = IncomingMessageIn.model_validate_json(request.body)

@@ -8,4 +8,5 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         template_kinds_check()
-        from messaging import asap, visits  # noqa: F401  (connects the visit receivers)
+        # Importing them connects their receivers: the visit messages, the outgoing webhooks.
+        from messaging import asap, outgoing, visits  # noqa: F401

@@ -60,12 +60,13 @@ def test_running_it_twice_gives_the_same_schedules():
         "gmail-history-poll",
         "gmail-watch-renewal",
         "import-cleanup",
+        "outgoing-webhooks",
         "throttle-prune",
         "visit-reminders",
         "webhook-drain",
     }
     assert "daily-trigger: created" in first_output
-    assert second_output.count(": unchanged") == 9 and "created" not in second_output
+    assert second_output.count(": unchanged") == 10 and "created" not in second_output
 
 
 def test_the_daily_trigger_runs_at_the_clinic_time_in_summer_and_in_winter():

@@ -1,3 +1,4 @@
+import inspect
 import os
 import re
 import subprocess
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from dentalai import env as env_helpers
 from dentalai.database import database_from_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +164,9 @@ def test_the_mongodb_settings_pass_the_system_check_without_a_server():
 
 def test_the_env_example_lists_every_variable_the_settings_read():
     source = (ROOT / "dentalai" / "settings.py").read_text()
-    read = set(re.findall(r'(?:_read|_bool|env\.\w+)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    helpers = "|".join(name for name, _ in inspect.getmembers(env_helpers, inspect.isfunction))
+    calls = rf'\b(?:{helpers}|env\.\w+)\(\s*"([A-Z][A-Z0-9_]+)"'
+    read = set(re.findall(calls, source))
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read, "the pattern no longer finds the settings' variables"
     assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"

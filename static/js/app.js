@@ -6,3 +6,18 @@ document.addEventListener("change", (event) => {
     field.form.requestSubmit();
   }
 });
+
+// A form with data-confirm asks before it is sent (destructive actions).
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset && event.target.dataset.confirm;
+  if (message && !window.confirm(message)) {
+    event.preventDefault();
+  }
+});
+
+// A read-only field with data-select-on-focus is selected whole, ready to copy.
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches("[data-select-on-focus]")) {
+    event.target.select();
+  }
+});
