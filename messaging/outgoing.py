@@ -17,6 +17,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 import requests
 from django.conf import settings
@@ -62,14 +63,15 @@ USER_AGENT = "DentalAI-Webhooks/1"
 # --- The events -----------------------------------------------------------------------------
 
 
-def webhook_emit(event: str, data: dict, *, now: dt.datetime | None = None) -> int:
+def webhook_emit(event: str, data: Callable[[], dict], *, now: dt.datetime | None = None) -> int:
     """Record `event` for every active endpoint that asked for it and queue the first attempts
-    after the current transaction commits. Returns how many deliveries were recorded."""
+    after the current transaction commits. `data()` builds the body's data, only when some
+    endpoint wants it. Returns how many deliveries were recorded."""
     now = now or timezone.now()
     endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if event in e.events]
     if not endpoints:
         return 0
-    body = {"id": str(uuid.uuid4()), "event": event, "created_at": now.isoformat(), "data": data}
+    body = {"id": str(uuid.uuid4()), "event": event, "created_at": now.isoformat(), "data": data()}
     payload = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
@@ -117,54 +119,70 @@ def appointment_data(appointment: Appointment) -> dict:
 
 @receiver(appointment_booked)
 def _booked(sender, *, appointment, **kwargs):
-    webhook_emit(OutgoingEvent.APPOINTMENT_BOOKED, {"appointment": appointment_data(appointment)})
+    webhook_emit(
+        OutgoingEvent.APPOINTMENT_BOOKED, lambda: {"appointment": appointment_data(appointment)}
+    )
 
 
 @receiver(appointment_moved)
 def _moved(sender, *, appointment, previous, **kwargs):
-    data = {"appointment": appointment_data(appointment), "previous": appointment_data(previous)}
-    webhook_emit(OutgoingEvent.APPOINTMENT_MOVED, data)
+    webhook_emit(
+        OutgoingEvent.APPOINTMENT_MOVED,
+        lambda: {
+            "appointment": appointment_data(appointment),
+            "previous": appointment_data(previous),
+        },
+    )
 
 
 @receiver(appointment_unbooked)
 def _cancelled(sender, *, appointment, **kwargs):
-    # Also a deleted visit (its status still says it was live): the bridge removes it.
-    deleted = not Appointment.objects.filter(pk=appointment.pk).exists()
-    data = {"appointment": appointment_data(appointment), "deleted": deleted}
+    def data():
+        # Also a deleted visit (its status still says it was live): the bridge removes it.
+        deleted = not Appointment.objects.filter(pk=appointment.pk).exists()
+        return {"appointment": appointment_data(appointment), "deleted": deleted}
+
     webhook_emit(OutgoingEvent.APPOINTMENT_CANCELLED, data)
 
 
 @receiver(appointment_completed)
 def _completed(sender, *, appointment, **kwargs):
     webhook_emit(
-        OutgoingEvent.APPOINTMENT_COMPLETED, {"appointment": appointment_data(appointment)}
+        OutgoingEvent.APPOINTMENT_COMPLETED, lambda: {"appointment": appointment_data(appointment)}
     )
 
 
 @receiver(appointment_no_showed)
 def _no_show(sender, *, appointment, **kwargs):
-    webhook_emit(OutgoingEvent.APPOINTMENT_NO_SHOW, {"appointment": appointment_data(appointment)})
+    webhook_emit(
+        OutgoingEvent.APPOINTMENT_NO_SHOW, lambda: {"appointment": appointment_data(appointment)}
+    )
 
 
 @receiver(patient_opted_out)
 def _opted_out(sender, *, patient, now, **kwargs):
-    data = {"patient": patient_data(patient), "opted_out_at": now}
-    webhook_emit(OutgoingEvent.PATIENT_OPTED_OUT, data, now=now)
+    webhook_emit(
+        OutgoingEvent.PATIENT_OPTED_OUT,
+        lambda: {"patient": patient_data(patient), "opted_out_at": now},
+        now=now,
+    )
 
 
 @receiver(campaign_handed_off)
 def _handed_off(sender, *, campaign: Campaign, **kwargs):
     # The reason, never the conversation: message text stays here.
-    data = {
-        "campaign": {
-            "id": str(campaign.pk),
-            "type": campaign.campaign_type,
-            "channel": campaign.channel_type,
-            "handoff_reason": campaign.handoff_reason,
-            "handoff_requested_at": campaign.handoff_requested_at,
-        },
-        "patient": patient_data(campaign.patient),
-    }
+    def data():
+        return {
+            "campaign": {
+                "id": str(campaign.pk),
+                "type": campaign.campaign_type,
+                "channel": campaign.channel_type,
+                "handoff_reason": campaign.handoff_reason,
+                "handoff_requested_at": campaign.handoff_requested_at,
+            },
+            "patient": patient_data(campaign.patient),
+        }
+
     webhook_emit(OutgoingEvent.CAMPAIGN_HANDOFF, data)
 
 

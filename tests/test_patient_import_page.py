@@ -76,6 +76,7 @@ def test_an_uploaded_export_shows_its_columns_and_first_rows_as_they_will_be_sto
     assert "Adaeze Okafor" in body and "+12125550143" in body and "Jan 10, 2027" in body
     # A bad row shows why it will be skipped; nothing is written before the import.
     assert "Recall due date \u201c2026-13-01\u201d is not a date." in body
+    assert "The same patient as line 2." in body  # as the import itself will read it
     assert not Patient.objects.exists()
 
 
@@ -283,3 +284,22 @@ def test_an_upload_never_imported_is_deleted_after_a_week(staff, media):
 
 def test_an_unknown_import_is_a_404(staff):
     assert staff.get(reverse("dashboard:patient_import", args=["0" * 24])).status_code == 404
+
+
+def test_a_draft_whose_file_is_gone_asks_for_it_again(staff, media):
+    patient_import = uploaded(staff, DATA / "opendental_patients.csv")
+    patient_import.file.delete(save=False)
+
+    page = staff.get(reverse("dashboard:patient_import", args=[patient_import.pk]), follow=True)
+    posted = staff.post(
+        reverse("dashboard:patient_import_columns", args=[patient_import.pk]),
+        {**columns_post(patient_import), "import": "1"},
+        follow=True,
+    )
+
+    for response in (page, posted):
+        assert response.redirect_chain[-1][0] == START
+        assert (
+            "The uploaded file can no longer be read: upload it again." in response.content.decode()
+        )
+    assert PatientImport.objects.get().status == ImportStatus.DRAFT

@@ -22,6 +22,7 @@ from patients.models import ImportMapping, PatientImport
 
 RECENT = 10
 PREVIEW_ROWS = 10
+GONE = "The uploaded file can no longer be read: upload it again."
 
 
 @login_required
@@ -107,7 +108,7 @@ def _columns_page(request, patient_import: PatientImport, form=None, *, status: 
             except ValidationError as exc:
                 preview_error = " ".join(exc.messages)
     except (OSError, ValidationError):
-        messages.error(request, "The uploaded file can no longer be read: upload it again.")
+        messages.error(request, GONE)
         return redirect("dashboard:patient_import_start")
     context = {
         "import": patient_import,
@@ -126,9 +127,12 @@ def patient_import_columns(request, import_id: str):
     patient_import = _import(import_id)
     if patient_import.status != ImportStatus.DRAFT:
         return redirect("dashboard:patient_import", patient_import.pk)
-    form = ImportColumnsForm(
-        request.POST, headers=_headers(patient_import), columns=patient_import.columns
-    )
+    try:
+        headers = _headers(patient_import)
+    except (OSError, ValidationError):
+        messages.error(request, GONE)
+        return redirect("dashboard:patient_import_start")
+    form = ImportColumnsForm(request.POST, headers=headers, columns=patient_import.columns)
     if not form.is_valid():
         return _columns_page(request, patient_import, form, status=400)
     patient_import.columns = form.cleaned_data["columns"]

@@ -135,15 +135,15 @@ def import_preview(table: Table, mapping: dict[str, str], *, rows: int = 10) -> 
     """The first `rows` non-blank rows read with `mapping`, for staff to check before importing.
     ValidationError when the headers cannot be read with the mapping."""
     columns = columns_for(table.headers, mapping)
+    run = _Import(ImportReport(), dry_run=True)
     preview = []
     for line, values in table.rows:
-        try:
-            row = parse_row(line, values, columns)
-        except RowError as exc:
-            preview.append(PreviewRow(line, problem=str(exc)))
-        else:
-            if row is not None:
-                preview.append(PreviewRow(line, row))
+        skipped = run.report.skipped
+        row = _read(run, line, values, columns)  # the import's own reading, duplicates included
+        if row is not None:
+            preview.append(PreviewRow(line, row))
+        elif run.report.skipped > skipped:
+            preview.append(PreviewRow(line, problem=run.report.problems[-1][1]))
         if len(preview) == rows:
             break
     known = _patients_for([p.row for p in preview if p.row])
