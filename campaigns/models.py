@@ -60,6 +60,14 @@ class Campaign(ObjectIdModel):
     handoff_details = models.JSONField(
         default=dict, blank=True, help_text="summary, reason, requested_at"
     )
+    # Who on the staff owns the conversation while it waits for a person (campaigns.services).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_campaigns",
+    )
     estimated_value = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     recall_due_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -181,3 +189,20 @@ class Interaction(ObjectIdModel):
         if self.direction == Direction.INCOMING:
             return "Patient"
         return str(self.author) if self.author_id else "AI"
+
+
+class CampaignNote(ObjectIdModel):
+    """A note staff leave on a conversation for each other: never sent to the patient."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"Note on {self.campaign_id} by {self.author}"

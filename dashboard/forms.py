@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from agent.models import KnowledgeArticle
 from appointments.models import Service
 from campaigns.choices import CampaignStatus, CampaignType
+from campaigns.notes import NOTE_MAX
 from dentalai.audit import audit_record
 from dentalai.choices import Channel
 from dentalai.clinic_time import OUT_OF_RANGE, clinic_zone, computable
@@ -364,3 +365,31 @@ class CalendarFeedForm(NoColon, forms.Form):
 
     def clean_provider(self):
         return self.providers.get(self.cleaned_data["provider"])
+
+
+class AssignForm(NoColon, forms.Form):
+    """Who on the staff owns a conversation waiting for a person."""
+
+    assignee = forms.ChoiceField(label="Assigned to", required=False)
+
+    def __init__(self, *args, staff: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.staff = {str(u.pk): u for u in staff}
+        self.fields["assignee"].choices = [("", "Nobody")] + [(u.pk, u.name) for u in staff]
+
+    def clean_assignee(self):
+        return self.staff.get(self.cleaned_data["assignee"])
+
+
+class NoteForm(NoColon, forms.Form):
+    body = forms.CharField(
+        label="Internal note",
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For the team only: never sent to the patient.",
+        error_messages={
+            "required": "Write the note first.",
+            "max_length": "A note can be at most %(limit_value)d characters "
+            "(it has %(show_value)d).",
+        },
+    )

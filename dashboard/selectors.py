@@ -18,6 +18,7 @@ from appointments.choices import AppointmentStatus, AsapStatus
 from appointments.models import Appointment, AsapRequest, ProviderSchedule, Service, SlotOffer
 from campaigns.choices import CampaignStatus as S
 from campaigns.choices import CampaignType, DeliveryStatus, Direction
+from campaigns.handoff import handoff_badge, handoff_urgency
 from campaigns.models import Campaign, Interaction
 from dentalai.clinic_time import clinic_zone, local_datetime
 from dentalai.errors import NotFound
@@ -225,16 +226,18 @@ class Handoff:
     waited: dt.timedelta
     summary: str
     reason: str
+    badge: str  # "Emergency", "Complaint" or ""
 
 
-def handoff_queue(*, now: dt.datetime | None = None) -> list[Handoff]:
-    """Every campaign waiting for a person (HANDOFF_REQUIRED), the longest waiting first."""
+def handoff_queue(*, now: dt.datetime | None = None, assignee: User | None = None) -> list[Handoff]:
+    """Every campaign waiting for a person (HANDOFF_REQUIRED): possible emergencies first, then
+    complaints, then the rest, each by the longest waiting. `assignee`: only theirs."""
     now = now or timezone.now()
-    campaigns = (
-        Campaign.objects.filter(status=S.HANDOFF_REQUIRED)
-        .select_related("patient")
-        .order_by("handoff_requested_at", "pk")
+    campaigns = Campaign.objects.filter(status=S.HANDOFF_REQUIRED).select_related(
+        "patient", "assigned_to"
     )
+    if assignee is not None:
+        campaigns = campaigns.filter(assigned_to=assignee)
     items = []
     for campaign in campaigns:
         requested = campaign.handoff_requested_at or campaign.updated_at
@@ -246,8 +249,12 @@ def handoff_queue(*, now: dt.datetime | None = None) -> list[Handoff]:
                 waited=max(now - requested, dt.timedelta(0)),
                 summary=str(details.get("summary") or campaign.engagement_summary or ""),
                 reason=campaign.get_handoff_reason_display(),
+                badge=handoff_badge(campaign.handoff_reason),
             )
         )
+    items.sort(
+        key=lambda h: (handoff_urgency(h.campaign.handoff_reason), h.requested_at, h.campaign.pk)
+    )
     return items
 
 
@@ -328,6 +335,11 @@ def patient_history(*, patient: Patient) -> PatientHistory:
 
 
 # --- Calendar -------------------------------------------------------------------------------
+
+
+def active_staff() -> list[User]:
+    """Everyone who can be given a conversation, by name."""
+    return list(User.objects.filter(is_active=True).order_by("name"))
 
 
 def providers() -> list[User]:

@@ -8,5 +8,6 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         template_kinds_check()
-        # Importing them connects their receivers: the visit messages, the outgoing webhooks.
-        from messaging import asap, outgoing, visits  # noqa: F401
+        # Importing them connects their receivers: the visit messages, the outgoing webhooks,
+        # the staff alerts.
+        from messaging import asap, outgoing, staff_alerts, visits  # noqa: F401

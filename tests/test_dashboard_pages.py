@@ -8,6 +8,7 @@ from django.utils.html import escape
 from agent.models import KnowledgeArticle
 from appointments.models import Appointment
 from campaigns.choices import CampaignStatus
+from campaigns.handoff import handoff_urgency
 from campaigns.models import Campaign
 from dentalai.clinic_time import clinic_zone
 from dentalai.models import User
@@ -123,13 +124,14 @@ def test_the_home_page_funnels_narrow_at_each_stage(staff_client):
             assert counts == sorted(counts, reverse=True), (period, funnel.label)
 
 
-def test_the_handoff_queue_lists_the_longest_waiting_first(staff_client):
+def test_the_handoff_queue_lists_urgent_ones_first_then_the_longest_waiting(staff_client):
     response = staff_client.get("/handoffs/")
 
     queue = response.context["queue"]
     assert len(queue) == Campaign.objects.filter(status=CampaignStatus.HANDOFF_REQUIRED).count()
     assert len(queue) > 1
-    assert [h.requested_at for h in queue] == sorted(h.requested_at for h in queue)
+    keys = [(handoff_urgency(h.campaign.handoff_reason), h.requested_at) for h in queue]
+    assert keys == sorted(keys)
     first = queue[0]
     assert f"/campaigns/{first.campaign.pk}/" in response.text
     assert first.summary and first.summary[:40] in response.text

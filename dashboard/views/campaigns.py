@@ -1,17 +1,22 @@
-"""The handoff queue, the campaign list and the campaign page (conversation, reply, status)."""
+"""The handoff queue, the campaign list and the campaign page (conversation, reply, status,
+who owns it, the team's notes)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from campaigns import selectors as campaign_selectors
 from campaigns import services
+from campaigns.assignment import campaign_assign as campaign_assign_to
 from campaigns.choices import CampaignStatus
 from campaigns.exports import CAMPAIGN_COLUMNS, CONVERSATION_COLUMNS
+from campaigns.notes import campaign_note_add
 from campaigns.status import ACTIVE_STATUSES
 from dashboard import selectors
-from dashboard.forms import CampaignFilterForm, ReplyForm, StatusForm
+from dashboard.forms import AssignForm, CampaignFilterForm, NoteForm, ReplyForm, StatusForm
 from dashboard.views.common import get_or_404, page_of
 from dentalai.errors import ApplicationError
 from dentalai.exports import csv_response
@@ -34,7 +39,13 @@ REOPEN_LABEL = "Re-open (hand to AI)"
 
 @login_required
 def handoffs(request):
-    return render(request, "dashboard/handoffs.html", {"queue": selectors.handoff_queue()})
+    """The queue, urgent first; `?mine=1`: only the conversations assigned to me."""
+    mine = request.GET.get("mine") == "1"
+    queue = selectors.handoff_queue(assignee=request.user if mine else None)
+    mine_count = sum(1 for h in queue if h.campaign.assigned_to_id == request.user.pk)
+    return render(
+        request, "dashboard/handoffs.html", {"queue": queue, "mine": mine, "mine_count": mine_count}
+    )
 
 
 def _filtered_campaigns(request):
@@ -90,7 +101,7 @@ def _actions(campaign) -> list[dict]:
     return actions
 
 
-def _detail_context(campaign, reply_form=None) -> dict:
+def _detail_context(campaign, reply_form=None, note_form=None) -> dict:
     allowed = campaign_selectors.allowed_transitions(campaign)
     return {
         "campaign": campaign,
@@ -100,6 +111,11 @@ def _detail_context(campaign, reply_form=None) -> dict:
         "actions": _actions(campaign),
         "reply_form": reply_form or ReplyForm(allowed=allowed),
         "handoff": campaign.handoff_details or {},
+        "assign_form": AssignForm(
+            initial={"assignee": campaign.assigned_to_id or ""}, staff=selectors.active_staff()
+        ),
+        "note_form": note_form or NoteForm(),
+        "notes": campaign.notes.select_related("author"),
     }
 
 
@@ -154,3 +170,55 @@ def campaign_status(request, campaign_id: str):
             request, f"Status changed to {CampaignStatus(campaign.status).label.lower()}."
         )
     return redirect("dashboard:campaign", campaign.pk)
+
+
+def _back(request, campaign) -> str:
+    """Where an action returns: the page it was taken from when that is ours, else the
+    campaign."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("dashboard:campaign", args=[campaign.pk])
+
+
+@login_required
+@requires("campaigns.change_campaign")
+@require_POST
+def campaign_assign(request, campaign_id: str):
+    campaign = get_or_404(campaign_selectors.campaign_get, campaign_id=campaign_id)
+    form = AssignForm(request.POST, staff=selectors.active_staff())
+    if not form.is_valid():
+        messages.error(request, "Choose someone on the staff, or nobody.")
+        return redirect(_back(request, campaign))
+    assignee = form.cleaned_data["assignee"]
+    try:
+        changed = campaign_assign_to(campaign=campaign, assignee=assignee, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if changed:
+            who = "you" if assignee == request.user else (assignee.name if assignee else "nobody")
+            messages.success(
+                request, f"{campaign.patient.name}'s conversation is assigned to {who}."
+            )
+    return redirect(_back(request, campaign))
+
+
+@login_required
+@requires("campaigns.add_campaignnote")
+@require_POST
+def campaign_note(request, campaign_id: str):
+    campaign = get_or_404(campaign_selectors.campaign_get, campaign_id=campaign_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            campaign_note_add(
+                campaign=campaign, author=request.user, body=form.cleaned_data["body"]
+            )
+        except ApplicationError as exc:
+            form.add_error("body", exc.message)
+        else:
+            messages.success(request, "Note added (the patient does not see it).")
+            return redirect(reverse("dashboard:campaign", args=[campaign.pk]) + "#notes")
+    context = _detail_context(campaign, note_form=form)
+    return render(request, "dashboard/campaign.html", context, status=400)
