@@ -355,8 +355,10 @@ class CampaignDetailOut(Schema):
 
 
 class CampaignRespondIn(Schema):
-    message: Annotated[Text, StringConstraints(min_length=1, max_length=1600)]
+    # The longest any channel takes (email); each channel's own limit is checked when sending.
+    message: Annotated[Text, StringConstraints(min_length=1, max_length=20000)]
     new_status: CampaignStatus | None = None
+    channel: Channel | None = None
 
     model_config = {
         "json_schema_extra": {

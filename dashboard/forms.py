@@ -16,12 +16,12 @@ from dentalai.audit import audit_record
 from dentalai.choices import Channel
 from dentalai.clinic_time import OUT_OF_RANGE, clinic_zone, computable
 from dentalai.models import User
+from messaging.reach import too_long
 from patients.choices import PatientType
 from patients.contact import normalize_email, normalize_phone
 from patients.imports.mappings import BUILT_IN, FIELDS, IGNORE, columns_for
 from patients.models import ImportMapping
 
-MAX_MESSAGE = 1600
 MAX_KB_FILE_BYTES = 1024 * 1024
 
 
@@ -63,25 +63,60 @@ class CampaignFilterForm(NoColon, forms.Form):
 
 
 class ReplyForm(NoColon, forms.Form):
+    """A staff reply: the words, the channel (only those that can carry it now: messaging.reach)
+    and the status after. No length attribute on the box: a browser would cut a long paste
+    silently; the channel's limit is checked here and said in a sentence."""
+
     message = forms.CharField(
         label="Message",
-        max_length=MAX_MESSAGE,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4, "data-counter": "reply-counter"}),
         error_messages={"required": "Write a message before sending."},
     )
-    new_status = forms.ChoiceField(label="Then set the status to", required=False)
+    channel = forms.ChoiceField(
+        label="Send by",
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={
+            "invalid_choice": "That channel cannot carry a message to the patient now: choose "
+            "one of those offered."
+        },
+    )
+    new_status = forms.ChoiceField(
+        label="Then set the status to",
+        required=False,
+        error_messages={
+            "invalid_choice": "That status change is not allowed from the current status."
+        },
+    )
 
-    def __init__(self, *args, allowed: list[str], **kwargs):
+    def __init__(self, *args, allowed: list[str], reach: list, default_channel: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.reach = reach
         self.fields["new_status"].choices = [("", "Leave it as it is")] + [
             (s, CampaignStatus(s).label) for s in allowed
         ]
+        usable = [r for r in reach if r.usable]
+        self.fields["channel"].choices = [(r.channel, r.label) for r in usable]
+        self.fields["channel"].initial = (
+            default_channel if any(r.channel == default_channel for r in usable) else None
+        )
+        self.limits = {r.channel: r.limit for r in usable}
 
     def clean_message(self):
         message = self.cleaned_data["message"].strip()
         if not message:
             raise ValidationError("Write a message before sending.")
         return message
+
+    def clean(self):
+        data = super().clean()
+        channel = data.get("channel") or self.fields["channel"].initial
+        if not channel:
+            raise ValidationError("No channel can carry a message to this patient now.")
+        data["channel"] = channel
+        if data.get("message") and (refused := too_long(data["message"], channel)):
+            self.add_error("message", refused)
+        return data
 
 
 class StatusForm(NoColon, forms.Form):

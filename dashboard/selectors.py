@@ -258,6 +258,25 @@ def handoff_queue(*, now: dt.datetime | None = None, assignee: User | None = Non
     return items
 
 
+FAILED_SHOWN_DAYS = 14
+
+
+def failed_messages(*, now: dt.datetime | None = None) -> QuerySet[Interaction]:
+    """Messages to patients that could not be sent in the last FAILED_SHOWN_DAYS, newest
+    first, for staff to send again — not those stopped by the patient's own opt-out."""
+    now = now or timezone.now()
+    return (
+        Interaction.objects.filter(
+            direction=Direction.OUTGOING,
+            delivery_status=DeliveryStatus.FAILED,
+            timestamp__gte=now - dt.timedelta(days=FAILED_SHOWN_DAYS),
+            patient__opted_out_at__isnull=True,
+        )
+        .select_related("patient", "campaign")
+        .order_by("-timestamp")
+    )
+
+
 def handoff_count() -> int:
     return Campaign.objects.filter(status=S.HANDOFF_REQUIRED).count()
 

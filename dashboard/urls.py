@@ -20,6 +20,7 @@ urlpatterns = [
     path("campaigns/<str:campaign_id>/status/", campaigns.campaign_status, name="campaign_status"),
     path("campaigns/<str:campaign_id>/assign/", campaigns.campaign_assign, name="campaign_assign"),
     path("campaigns/<str:campaign_id>/notes/", campaigns.campaign_note, name="campaign_note"),
+    path("messages/<str:interaction_id>/retry/", campaigns.message_retry, name="message_retry"),
     path("appointments/", appointments.calendar, name="appointments"),
     path("appointments/new/", appointments.appointment_new, name="appointment_new"),
     path("appointments/export.csv", appointments.appointment_export, name="appointments_export"),

@@ -96,8 +96,11 @@ def message_send(
     author: User | None = None,
     ai_analysis: dict | None = None,
     idempotency_key: str = "",
+    channel: str | None = None,
 ) -> Interaction:
-    """Send `text` to `patient` as a message of `kind`. Refused before anything is stored:
+    """Send `text` to `patient` as a message of `kind` — on `channel` when the caller chose one
+    (a staff member, from what messaging.reach says can carry it), else on `channel_for`'s.
+    Refused before anything is stored:
     PatientOptedOut when the patient may not be written to, NotNow for a proactive kind
     outside the send window or over the caps (messaging.policy). Else the recorded
     Interaction, SENT, FAILED with the reason, or QUEUED while retries run. A backend that
@@ -123,7 +126,7 @@ def message_send(
                 kind=kind,
                 content=text,
                 ai_analysis=ai_analysis or {},
-                channel_type=channel_for(patient, kind, campaign=campaign, now=now),
+                channel_type=channel or channel_for(patient, kind, campaign=campaign, now=now),
                 delivery_status=DeliveryStatus.QUEUED,
                 idempotency_key=idempotency_key,
                 author=author,

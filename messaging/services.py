@@ -45,6 +45,10 @@ WHATSAPP_WINDOW = dt.timedelta(hours=24)
 RETRY_DELAY_CAP = dt.timedelta(hours=1)
 UNEXPECTED_SEND_ERROR = "Unexpected error while sending."
 NO_TEXTS = "Not sent: the patient has not agreed to text messages."
+NOT_SET_UP = (
+    "Not sent: {channel} is not set up on this server yet; whoever runs it finds the missing "
+    "setting in its log."
+)
 _RETRYING = re.compile(r"\[attempt (\d+) of (\d+) failed; retrying\]$")
 
 
@@ -80,9 +84,9 @@ def email_body_with_footer(body: str, link: str) -> str:
     return f"{body.rstrip()}\n\n--\n{footer}"
 
 
-def whatsapp_window_open(patient: Patient, now: dt.datetime) -> bool:
-    """WhatsApp allows free-form messages within 24 hours of the patient's last message."""
-    last = (
+def whatsapp_last_message(patient: Patient) -> dt.datetime | None:
+    """When the patient last wrote on WhatsApp."""
+    return (
         Interaction.objects.filter(
             patient=patient,
             channel_type=Channel.WHATSAPP,
@@ -92,6 +96,11 @@ def whatsapp_window_open(patient: Patient, now: dt.datetime) -> bool:
         .values_list("timestamp", flat=True)
         .first()
     )
+
+
+def whatsapp_window_open(patient: Patient, now: dt.datetime) -> bool:
+    """WhatsApp allows free-form messages within 24 hours of the patient's last message."""
+    last = whatsapp_last_message(patient)
     return last is not None and now - last < WHATSAPP_WINDOW
 
 
@@ -245,12 +254,15 @@ def interaction_send(interaction: Interaction, *, attempt: int = 1) -> Interacti
         )
         return interaction
     except ImproperlyConfigured as exc:
-        # A channel that is not set up: the reason names the missing setting; no retry helps.
-        _save(interaction, DeliveryStatus.FAILED, f"Not sent: {exc}")
+        # A channel that is not set up: no retry helps. Staff read it in words; the missing
+        # setting's name is for whoever runs the server, in the log.
+        label = Channel(interaction.channel_type).label
+        _save(interaction, DeliveryStatus.FAILED, NOT_SET_UP.format(channel=label))
         logger.error(
-            "send not configured: interaction %s channel %s",
+            "send not configured: interaction %s channel %s: %s",
             interaction.pk,
             interaction.channel_type,
+            exc,
         )
         return interaction
     except Exception:

@@ -32,11 +32,15 @@ router = Router(tags=["Campaigns"], auth=JWTAuth())
     },
     summary="Reply to the patient as staff",
     description=(
-        "A staff member takes over the conversation: `message` (1 to 1600 characters) goes to "
-        "the patient over the campaign's channel, then the campaign moves to `new_status` when "
-        "one is given (the status it already has changes nothing).\n\n"
+        "A staff member takes over the conversation: `message` goes to the patient over "
+        "`channel` (by default the campaign's, or another the patient can take when it cannot "
+        "carry the message now), then the campaign moves to `new_status` when one is given (the "
+        "status it already has changes nothing).\n\n"
         "Checked first, before anything is recorded or sent: `new_status` must be allowed from "
-        "the current status (409), and the patient must not have opted out (409). Then the "
+        "the current status (409); the patient must not have opted out (409); the channel must "
+        "be able to carry it now (409, saying why: no address, no consent to texts, WhatsApp's "
+        "24-hour window closed with no template); the message must fit the channel (400: SMS "
+        "1,600 characters, WhatsApp 4,096, email 20,000 — a message is never cut). Then the "
         "message is recorded (author = you) and sent; it stays in the conversation whatever "
         "the channel does. The answer says how it went: `delivery_status` `sent` and "
         '"Response sent successfully.", or `failed` and a message giving the reason. '
@@ -52,6 +56,7 @@ def respond_to_campaign(request: HttpRequest, campaign_id: str, payload: Campaig
         campaign=campaign,
         message=payload.message,
         new_status=payload.new_status,
+        channel=payload.channel,
     )
     return {
         "message": result.message,

@@ -768,11 +768,26 @@ def test_a_whatsapp_reply_the_patient_cannot_get_there_goes_by_email(staff):
     assert OutboxMessage.objects.get().to == "john@example.com"
 
 
-def test_it_records_a_failure_when_the_patient_has_no_address_at_all(staff):
+def test_a_reply_no_channel_can_carry_is_refused_with_the_reason(staff):
     item = campaign(patient(email="", phone=""), S.HANDOFF_REQUIRED, channel_type=Channel.WHATSAPP)
     response = respond(staff, item, {"message": REPLY})
-    assert response.json()["delivery_status"] == "failed"
-    assert Interaction.objects.get().error == "The patient has no WhatsApp address."
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Nothing was sent: No mobile phone on file."
+    assert not Interaction.objects.exists()
+
+
+def test_a_reply_longer_than_its_channel_takes_is_refused_never_cut(staff):
+    item = campaign(status=S.HANDOFF_REQUIRED, channel_type=Channel.SMS)
+    response = respond(staff, item, {"message": "x" * 1601})
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "The message is 1,601 characters; SMS takes at most 1,600. Shorten it or send it by "
+        "email: nothing was sent."
+    )
+    assert not Interaction.objects.exists()
+    # The same words go by email when the reply asks for it.
+    email = respond(staff, item, {"message": "x" * 1601, "channel": "email"})
+    assert email.status_code == 200 and Interaction.objects.get().channel_type == Channel.EMAIL
 
 
 @pytest.mark.parametrize(
@@ -781,7 +796,7 @@ def test_it_records_a_failure_when_the_patient_has_no_address_at_all(staff):
         {},
         {"message": ""},
         {"message": "   "},
-        {"message": "x" * 1601},
+        {"message": "x" * 20001},
         {"message": "\u0000"},
         {"message": REPLY, "new_status": "DONE"},
     ],

@@ -2,6 +2,7 @@
 entry), and every form rejects bad input with a message."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,7 +12,7 @@ from agent.models import KnowledgeArticle
 from appointments.choices import AppointmentStatus, CreatedFrom
 from appointments.models import Appointment
 from campaigns import services
-from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus
+from campaigns.choices import CampaignStatus, CampaignType, DeliveryStatus, Direction
 from campaigns.models import Campaign, Interaction
 from dentalai.choices import Channel
 from dentalai.clinic_time import clinic_zone
@@ -81,13 +82,57 @@ def test_a_reply_must_have_words(staff):
     assert not Interaction.objects.exists()
 
 
-def test_a_reply_may_not_be_too_long(staff):
-    campaign = handoff_campaign()
+def test_a_reply_longer_than_its_channel_takes_is_refused_with_its_count_never_cut(staff):
+    campaign = handoff_campaign(channel=Channel.SMS)
+    long = "Dear Maria, " + "we have looked into your bill and " * 220  # a pasted letter
 
-    response = staff.post(f"/campaigns/{campaign.pk}/reply/", {"message": "x" * 1601})
+    response = staff.post(f"/campaigns/{campaign.pk}/reply/", {"message": long, "channel": "sms"})
 
     assert response.status_code == 400
-    assert "at most 1600 characters" in response.text
+    assert (
+        f"The message is {len(long.strip()):,} characters; SMS takes at most 1,600. Shorten it "
+        "or send it by email: nothing was sent."
+    ) in response.text
+    assert not Interaction.objects.exists()
+    # The box keeps every word typed, and email takes it whole.
+    assert long.strip()[-40:] in response.text
+    sent = staff.post(f"/campaigns/{campaign.pk}/reply/", {"message": long, "channel": "email"})
+    assert sent.status_code == 302
+    assert Interaction.objects.get().content == long.strip()
+    assert OutboxMessage.objects.get().channel == Channel.EMAIL
+
+
+def test_the_reply_box_says_why_the_conversations_channel_cannot_take_a_reply(staff):
+    # A WhatsApp conversation whose patient has not written for two days, no template set up.
+    campaign = handoff_campaign(channel=Channel.WHATSAPP)
+    Interaction.objects.create(
+        patient=campaign.patient,
+        campaign=campaign,
+        direction=Direction.INCOMING,
+        channel_type=Channel.WHATSAPP,
+        content="Thanks",
+        timestamp=timezone.now() - dt.timedelta(days=2),
+    )
+
+    page = staff.get(f"/campaigns/{campaign.pk}/").text
+
+    assert "This conversation is on WhatsApp, which cannot take your reply now" in page
+    assert "takes a message only within 24 hours of the patient" in page
+    assert re.search(r'value="sms"[^>]*checked', page)  # SMS offered instead, chosen
+    assert "TWILIO" not in page
+    response = staff.post(
+        f"/campaigns/{campaign.pk}/reply/", {"message": "Hi Maria", "channel": "whatsapp"}
+    )
+    assert response.status_code == 400
+    assert "That channel cannot carry a message to the patient now" in response.text
+    assert (
+        staff.post(
+            f"/campaigns/{campaign.pk}/reply/", {"message": "Hi Maria", "channel": "sms"}
+        ).status_code
+        == 302
+    )
+    sent = Interaction.objects.get(direction=Direction.OUTGOING)
+    assert (sent.channel_type, sent.delivery_status) == (Channel.SMS, "sent")
 
 
 def test_a_reply_refuses_a_status_the_machine_does_not_allow(staff):
@@ -98,7 +143,8 @@ def test_a_reply_refuses_a_status_the_machine_does_not_allow(staff):
     )
 
     assert response.status_code == 400
-    assert "Select a valid choice" in response.text
+    assert "That status change is not allowed from the current status." in response.text
+    assert "RECOVERY_FAILED" not in response.text.split("<form")[0]
     assert not Interaction.objects.exists()
 
 

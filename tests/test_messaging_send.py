@@ -561,13 +561,19 @@ def test_the_first_gmail_outreach_sets_the_campaigns_thread_id_and_the_next_repl
     assert json.loads(http.request_sequence[2][2])["threadId"] == "18f0a1"
 
 
-def test_a_channel_that_is_not_set_up_fails_the_message_naming_the_setting(settings, twilio_server):
+def test_a_channel_that_is_not_set_up_fails_the_message_in_words_the_log_names_the_setting(
+    settings, twilio_server, caplog
+):
     settings.TWILIO_AUTH_TOKEN = ""
 
     sent = interaction_send(queued(make_campaign()))
 
     assert sent.delivery_status == DeliveryStatus.FAILED
-    assert "TWILIO_AUTH_TOKEN must be set" in sent.error
+    assert sent.error == (
+        "Not sent: SMS is not set up on this server yet; whoever runs it finds the missing "
+        "setting in its log."
+    )
+    assert "TWILIO_AUTH_TOKEN must be set" in caplog.text
     assert not twilio_server.requests
 
 

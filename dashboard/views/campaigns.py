@@ -5,13 +5,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from campaigns import selectors as campaign_selectors
 from campaigns import services
 from campaigns.assignment import campaign_assign as campaign_assign_to
-from campaigns.choices import CampaignStatus
+from campaigns.choices import CampaignStatus, DeliveryStatus, MessageKind
 from campaigns.exports import CAMPAIGN_COLUMNS, CONVERSATION_COLUMNS
 from campaigns.notes import campaign_note_add
 from campaigns.status import ACTIVE_STATUSES
@@ -22,6 +23,8 @@ from dentalai.errors import ApplicationError
 from dentalai.exports import csv_response
 from dentalai.roles import requires
 from messaging import staff
+from messaging.conversation import channel_for
+from messaging.reach import channels_reach
 
 # What each status change is called on its button, from where staff stand.
 ACTION_LABELS = {
@@ -101,15 +104,33 @@ def _actions(campaign) -> list[dict]:
     return actions
 
 
+def _reply_form(campaign, data=None) -> ReplyForm:
+    """The reply box, offering the channels that can carry a staff reply now."""
+    patient = campaign.patient
+    return ReplyForm(
+        data,
+        allowed=campaign_selectors.allowed_transitions(campaign),
+        reach=channels_reach(patient, MessageKind.STAFF),
+        default_channel=channel_for(
+            patient, MessageKind.STAFF, campaign=campaign, now=timezone.now()
+        ),
+    )
+
+
 def _detail_context(campaign, reply_form=None, note_form=None) -> dict:
-    allowed = campaign_selectors.allowed_transitions(campaign)
+    reply_form = reply_form or _reply_form(campaign)
     return {
         "campaign": campaign,
         "patient": campaign.patient,
         "conversation": campaign_selectors.campaign_conversation(campaign=campaign),
         "appointments": selectors.campaign_appointments(campaign=campaign),
         "actions": _actions(campaign),
-        "reply_form": reply_form or ReplyForm(allowed=allowed),
+        "reply_form": reply_form,
+        "reach": reply_form.reach,
+        "conversation_channel_blocked": next(
+            (r for r in reply_form.reach if r.channel == campaign.channel_type and not r.usable),
+            None,
+        ),
         "handoff": campaign.handoff_details or {},
         "assign_form": AssignForm(
             initial={"assignee": campaign.assigned_to_id or ""}, staff=selectors.active_staff()
@@ -130,7 +151,7 @@ def campaign_detail(request, campaign_id: str):
 @require_POST
 def campaign_reply(request, campaign_id: str):
     campaign = get_or_404(campaign_selectors.campaign_get, campaign_id=campaign_id)
-    form = ReplyForm(request.POST, allowed=campaign_selectors.allowed_transitions(campaign))
+    form = _reply_form(campaign, request.POST)
     if form.is_valid():
         try:
             result = staff.campaign_respond(
@@ -138,6 +159,7 @@ def campaign_reply(request, campaign_id: str):
                 campaign=campaign,
                 message=form.cleaned_data["message"],
                 new_status=form.cleaned_data["new_status"] or None,
+                channel=form.cleaned_data["channel"],
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
@@ -222,3 +244,25 @@ def campaign_note(request, campaign_id: str):
             return redirect(reverse("dashboard:campaign", args=[campaign.pk]) + "#notes")
     context = _detail_context(campaign, note_form=form)
     return render(request, "dashboard/campaign.html", context, status=400)
+
+
+@login_required
+@requires("campaigns.add_interaction")
+@require_POST
+def message_retry(request, interaction_id: str):
+    """Send a failed message again (messaging.staff.interaction_retry) and say how it went."""
+    try:
+        interaction = staff.interaction_retry(actor=request.user, interaction_id=interaction_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if interaction.delivery_status == DeliveryStatus.SENT:
+            messages.success(request, f"Sent to {interaction.patient.name} this time.")
+        else:
+            messages.warning(
+                request, f"Still not sent to {interaction.patient.name}: {interaction.error}"
+            )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("home")
+    return redirect(target)

@@ -11,6 +11,7 @@ from dashboard import selectors
 from dashboard.charts import Series, bar_chart, legend
 
 WEEKS = 12
+FAILED_SHOWN = 8
 PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
 PERIOD_LABELS = {
     "30": "Last 30 days",
@@ -101,6 +102,7 @@ def home(request):
     stats = dashboard_stats(now=now)
     weeks = selectors.clinic_weeks(count=WEEKS, now=now)
     queue = selectors.handoff_queue(now=now)
+    failed = selectors.failed_messages(now=now)
     return render(
         request,
         "dashboard/home.html",
@@ -114,5 +116,7 @@ def home(request):
             "queue": queue[:5],
             "queue_total": len(queue),
             "unprocessed_total": selectors.unprocessed_events_count(),
+            "failed": failed[:FAILED_SHOWN],
+            "failed_total": failed.count(),
         },
     )

@@ -21,3 +21,48 @@ document.addEventListener("focusin", (event) => {
     event.target.select();
   }
 });
+
+// A message box with data-counter shows its length against the chosen channel's limit (the
+// limits in the #channel-limits JSON), with SMS segments; the server refuses a longer one.
+const GSM_7 =
+  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€";
+const GSM_7_DOUBLE = "^{}\\[~]|€";
+
+function smsSegments(text) {
+  const chars = Array.from(text);
+  const gsm = chars.every((c) => GSM_7.includes(c));
+  const size = gsm
+    ? chars.reduce((n, c) => n + (GSM_7_DOUBLE.includes(c) ? 2 : 1), 0)
+    : text.length; // UTF-16 code units, as the carrier counts them
+  const [single, part] = gsm ? [160, 153] : [70, 67];
+  return size <= single ? 1 : Math.ceil(size / part);
+}
+
+function updateCounter(box) {
+  const counter = document.getElementById(box.dataset.counter);
+  const limits = document.getElementById("channel-limits");
+  if (!counter || !limits) return;
+  const chosen = box.form.querySelector("input[name=channel]:checked");
+  const channel = chosen ? chosen.value : Object.keys(JSON.parse(limits.textContent))[0];
+  const limit = JSON.parse(limits.textContent)[channel];
+  const length = box.value.trim().length;
+  let text = `${length.toLocaleString()} of ${limit.toLocaleString()} characters`;
+  if (channel === "sms" && length) {
+    const segments = smsSegments(box.value.trim());
+    text += ` · ${segments} SMS segment${segments === 1 ? "" : "s"}`;
+  }
+  if (length > limit) text += " — too long for this channel: shorten it or choose email";
+  counter.textContent = text;
+  counter.classList.toggle("error", length > limit);
+}
+
+document.addEventListener("input", (event) => {
+  if (event.target.matches("[data-counter]")) updateCounter(event.target);
+});
+document.addEventListener("change", (event) => {
+  if (event.target.matches("input[name=channel]")) {
+    const box = event.target.form.querySelector("[data-counter]");
+    if (box) updateCounter(box);
+  }
+});
+document.querySelectorAll("[data-counter]").forEach(updateCounter);
