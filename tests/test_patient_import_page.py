@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from dentalai.models import AuditEntry
 from patients.choices import ImportStatus
+from patients.imports.files import table_open
 from patients.imports.jobs import (
     EXPIRED,
     imports_unfinished_cleanup,
@@ -52,8 +53,11 @@ def uploaded(client, path: Path, mapping: str = "") -> PatientImport:
 
 
 def columns_post(patient_import: PatientImport, **overrides) -> dict:
-    """The columns form as the page shows it for this import, with `overrides` (column: field)."""
-    headers = list(patient_import.columns)
+    """The columns form as the page shows it for this import, with `overrides` (column: field).
+    The form's columns follow the file's headers (a JSON object's key order is not kept on
+    PostgreSQL)."""
+    with patient_import.file.open("rb") as handle:
+        headers = table_open(handle, patient_import.filename).headers
     data = {f"column_{i}": patient_import.columns[h] for i, h in enumerate(headers)}
     for header, field in overrides.items():
         data[f"column_{headers.index(header)}"] = field
@@ -293,7 +297,7 @@ def test_a_draft_whose_file_is_gone_asks_for_it_again(staff, media):
     page = staff.get(reverse("dashboard:patient_import", args=[patient_import.pk]), follow=True)
     posted = staff.post(
         reverse("dashboard:patient_import_columns", args=[patient_import.pk]),
-        {**columns_post(patient_import), "import": "1"},
+        {"import": "1"},
         follow=True,
     )
 
