@@ -428,3 +428,81 @@ class NoteForm(NoColon, forms.Form):
             "(it has %(show_value)d).",
         },
     )
+
+
+class PatientForm(NoColon, forms.Form):
+    """A patient's record as the front desk edits it; the model has the last word (an email, a
+    phone number, contacts no other patient has), its errors shown by field."""
+
+    name = forms.CharField(
+        label="Name", max_length=200, error_messages={"required": "Enter the patient's name."}
+    )
+    email = forms.EmailField(label="Email", required=False)
+    phone = forms.CharField(label="Mobile phone", max_length=40, required=False)
+    texts_allowed = forms.BooleanField(
+        label="Agrees to text messages (SMS, WhatsApp)", required=False, initial=True
+    )
+    preferred_channel = forms.ChoiceField(
+        label="Reach them first by",
+        choices=[("", "No preference"), *Channel.choices],
+        required=False,
+    )
+    patient_type = forms.ChoiceField(label="Type", choices=PatientType.choices)
+    next_follow_up_date = forms.DateField(
+        label="Next recall due", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    next_recommended_follow_up = forms.CharField(
+        label="For (recall type)", max_length=200, required=False
+    )
+    external_id = forms.CharField(label="Patient id in your PMS", max_length=64, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("email") or data.get("phone")):
+            raise ValidationError("Enter the patient's email or mobile phone (or both).")
+        try:
+            data["phone"] = normalize_phone(data.get("phone"))
+        except ValidationError:
+            self.add_error("phone", "Not a valid phone number.")
+        data["email"] = normalize_email(data.get("email"))
+        return data
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        channel = data.get("preferred_channel")
+        return {
+            "name": data["name"].strip(),
+            "email": data["email"],
+            "phone": data["phone"],
+            "texts_allowed": data["texts_allowed"],
+            "preferred_channels": [channel] if channel else [],
+            "patient_type": data["patient_type"],
+            "next_follow_up_date": data.get("next_follow_up_date"),
+            "next_recommended_follow_up": data.get("next_recommended_follow_up", "").strip(),
+            "external_id": data.get("external_id", "").strip(),
+        }
+
+    @classmethod
+    def for_patient(cls, patient, data=None):
+        channels = patient.preferred_channels or []
+        initial = {
+            "name": patient.name,
+            "email": patient.email,
+            "phone": patient.phone,
+            "texts_allowed": patient.texts_allowed,
+            "preferred_channel": channels[0] if channels else "",
+            "patient_type": patient.patient_type,
+            "next_follow_up_date": patient.next_follow_up_date,
+            "next_recommended_follow_up": patient.next_recommended_follow_up,
+            "external_id": patient.external_id,
+        }
+        return cls(data, initial=initial)
+
+
+class MessagesConsentForm(NoColon, forms.Form):
+    reason = forms.CharField(
+        label="Why",
+        max_length=300,
+        error_messages={"required": "Say why (for example: asked on the phone)."},
+        widget=forms.TextInput(attrs={"placeholder": "e.g. asked on the phone"}),
+    )

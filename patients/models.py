@@ -49,15 +49,22 @@ class Patient(ObjectIdModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["email"], condition=Q(email__gt=""), name="patient_email_unique"
+                fields=["email"],
+                condition=Q(email__gt=""),
+                name="patient_email_unique",
+                violation_error_message="Another patient on file has this email address.",
             ),
             models.UniqueConstraint(
-                fields=["phone"], condition=Q(phone__gt=""), name="patient_phone_unique"
+                fields=["phone"],
+                condition=Q(phone__gt=""),
+                name="patient_phone_unique",
+                violation_error_message="Another patient on file has this phone number.",
             ),
             models.UniqueConstraint(
                 fields=["external_id"],
                 condition=Q(external_id__gt=""),
                 name="patient_external_id_unique",
+                violation_error_message="Another patient on file has this patient id.",
             ),
         ]
         indexes = [

@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from agent.knowledge import kb_cache_clear, kb_import, parse_kb_markdown
 from agent.models import KnowledgeArticle
@@ -12,14 +14,20 @@ from dashboard import selectors
 from dashboard.forms import (
     KnowledgeArticleForm,
     KnowledgeImportForm,
+    MessagesConsentForm,
     OutboxFilterForm,
+    PatientForm,
     PatientSearchForm,
 )
 from dashboard.views.common import get_or_404, page_of
 from dentalai.audit import audit_record
+from dentalai.errors import ApplicationError
 from dentalai.exports import csv_response
 from dentalai.roles import requires
+from patients.choices import PatientType
 from patients.exports import PATIENT_COLUMNS
+from patients.models import Patient
+from patients.records import patient_changes, patient_messages_set, patient_save
 
 # --- Patients -----------------------------------------------------------------------------
 
@@ -52,13 +60,79 @@ def patient_export(request):
 
 
 @login_required
-def patient_detail(request, patient_id: str):
+def patient_detail(request, patient_id: str, consent_form=None, status: int = 200):
     patient = get_or_404(selectors.patient_get, patient_id=patient_id)
-    return render(
+    context = {
+        "patient": patient,
+        "history": selectors.patient_history(patient=patient),
+        "changes": patient_changes(patient),
+        "consent_form": consent_form or MessagesConsentForm(),
+    }
+    return render(request, "dashboard/patient.html", context, status=status)
+
+
+def _patient_form_page(request, form, patient: Patient):
+    status = 400 if form.is_bound else 200
+    context = {"form": form, "patient": patient}
+    return render(request, "dashboard/patient_edit.html", context, status=status)
+
+
+def _patient_saved(request, form, patient: Patient):
+    """Save the form's changes: the patient's page, or None with the model's errors put on the
+    form (by field where the form has it)."""
+    try:
+        changed = patient_save(actor=request.user, patient=patient, changes=form.changes())
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+        for field, messages_ in errors.items():
+            form.add_error(field if field in form.fields else None, messages_)
+        return None
+    messages.success(request, "Saved." if changed else "Nothing changed.")
+    return redirect("dashboard:patient", patient.pk)
+
+
+@login_required
+@requires("patients.add_patient")
+def patient_new(request):
+    form = PatientForm(request.POST or None, initial={"patient_type": PatientType.EXISTING})
+    patient = Patient()
+    saved = request.method == "POST" and form.is_valid() and _patient_saved(request, form, patient)
+    return saved or _patient_form_page(request, form, patient)
+
+
+@login_required
+@requires("patients.change_patient")
+def patient_edit(request, patient_id: str):
+    patient = get_or_404(selectors.patient_get, patient_id=patient_id)
+    form = PatientForm.for_patient(patient, request.POST or None)
+    saved = request.method == "POST" and form.is_valid() and _patient_saved(request, form, patient)
+    return saved or _patient_form_page(request, form, patient)
+
+
+@login_required
+@requires("patients.change_patient")
+@require_POST
+def patient_messages(request, patient_id: str):
+    """Opt the patient out of every message, or back in (`allowed`), with a reason."""
+    patient = get_or_404(selectors.patient_get, patient_id=patient_id)
+    form = MessagesConsentForm(request.POST)
+    if not form.is_valid():
+        return patient_detail(request, patient_id, consent_form=form, status=400)
+    allowed = request.POST.get("allowed") == "1"
+    try:
+        patient_messages_set(
+            actor=request.user, patient=patient, allowed=allowed, reason=form.cleaned_data["reason"]
+        )
+    except ApplicationError as exc:
+        form.add_error("reason", exc.message)
+        return patient_detail(request, patient_id, consent_form=form, status=400)
+    messages.success(
         request,
-        "dashboard/patient.html",
-        {"patient": patient, "history": selectors.patient_history(patient=patient)},
+        f"{patient.first_name} may be messaged again."
+        if allowed
+        else f"{patient.first_name} is opted out of every message; open campaigns are closed.",
     )
+    return redirect("dashboard:patient", patient.pk)
 
 
 # --- Knowledge base -----------------------------------------------------------------------
