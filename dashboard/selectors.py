@@ -26,6 +26,7 @@ from dentalai.models import User
 from messaging.choices import WebhookStatus
 from messaging.models import OutboxMessage, WebhookEvent
 from patients.models import Patient
+from patients.search import patients_matching
 
 PATIENT_NOT_FOUND = "Patient not found."
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
@@ -302,17 +303,12 @@ def campaign_appointments(*, campaign: Campaign) -> list[Appointment]:
 
 
 def patient_search(*, q: str | None = None, patient_type: str | None = None) -> QuerySet[Patient]:
-    """Patients by name, email or phone (any case; a phone also matches on its digits)."""
+    """Patients by name (any case, accents or a typo), email or phone (also by its digits)."""
     patients = Patient.objects.order_by("name", "pk")
     if patient_type:
         patients = patients.filter(patient_type=patient_type)
-    q = (q or "").strip()
-    if q:
-        match = Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__contains=q)
-        digits = re.sub(r"\D", "", q)
-        if len(digits) >= 3:
-            match |= Q(phone__contains=digits)
-        patients = patients.filter(match)
+    if (q or "").strip():
+        patients = patients_matching(patients, q)
     return patients
 
 
