@@ -7,17 +7,18 @@ class CampaignType(models.TextChoices):
 
 
 class CampaignStatus(models.TextChoices):
+    # Labels are the words staff read everywhere (dashboard.labels names the changes after them).
     # Active
-    ATTEMPTING_RECOVERY = "ATTEMPTING_RECOVERY", "Attempting recovery"
-    RE_ENGAGED = "RE_ENGAGED", "Re-engaged"
-    HANDOFF_REQUIRED = "HANDOFF_REQUIRED", "Handoff required"
-    BOOKING_INITIATED = "BOOKING_INITIATED", "Booking initiated"
+    ATTEMPTING_RECOVERY = "ATTEMPTING_RECOVERY", "Reaching out"
+    RE_ENGAGED = "RE_ENGAGED", "With the AI"
+    HANDOFF_REQUIRED = "HANDOFF_REQUIRED", "With staff"
+    BOOKING_INITIATED = "BOOKING_INITIATED", "Booking in progress"
     # Closed
-    RECOVERED = "RECOVERED", "Recovered"
-    RECOVERY_FAILED = "RECOVERY_FAILED", "Recovery failed (unresponsive)"
-    RECOVERY_DECLINED = "RECOVERY_DECLINED", "Declined"
-    MANUAL_FOLLOWUP_COMPLETE = "MANUAL_FOLLOWUP_COMPLETE", "Manual follow-up complete"
-    BOOKING_COMPLETED = "BOOKING_COMPLETED", "Booking completed"
+    RECOVERED = "RECOVERED", "Visit completed"
+    RECOVERY_FAILED = "RECOVERY_FAILED", "Closed: no reply"
+    RECOVERY_DECLINED = "RECOVERY_DECLINED", "Closed: declined"
+    MANUAL_FOLLOWUP_COMPLETE = "MANUAL_FOLLOWUP_COMPLETE", "Closed: handled by staff"
+    BOOKING_COMPLETED = "BOOKING_COMPLETED", "Booked"
 
 
 class BookingStatus(models.TextChoices):

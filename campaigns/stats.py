@@ -60,48 +60,62 @@ def _percent(part: int, whole: int) -> float:
     return float(ratio.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def dashboard_stats(*, now: dt.datetime | None = None) -> dict:
-    """The KPIs of the dashboard (definitions: DEFINITIONS). Exactly three queries."""
+Period = tuple[dt.datetime | None, dt.datetime | None]  # [start, end); None: unbounded
+
+
+def _within(field: str, period: Period) -> Q:
+    start, end = period
+    bounds = {}
+    if start is not None:
+        bounds[f"{field}__gte"] = start
+    if end is not None:
+        bounds[f"{field}__lt"] = end
+    return Q(**bounds)
+
+
+def dashboard_stats(*, now: dt.datetime | None = None, period: Period | None = None) -> dict:
+    """The KPIs of the dashboard (definitions: DEFINITIONS). Exactly three queries.
+
+    `period` (the dashboard's selector) bounds every number but the two that are about now
+    (handoffs waiting, recovery campaigns open): the rates and the value count the campaigns
+    started in it, the visits' numbers what happened in it. Without one, as the API states,
+    the rates count every campaign and the visits' numbers this clinic month."""
     now = now or timezone.now()
+    started = _within("created_at", period) if period else Q()
+    visits_period = period or clinic_month_bounds(now)
     recovery = Q(campaign_type=CampaignType.RECOVERY)
     recall = Q(campaign_type=CampaignType.RECALL)
     recovered = Q(status=CampaignStatus.RECOVERED)
     totals = Campaign.objects.aggregate(
         handoffs=Count("pk", filter=Q(status=CampaignStatus.HANDOFF_REQUIRED)),
         active_recovery=Count("pk", filter=recovery & Q(is_active=True)),
-        recovery_all=Count("pk", filter=recovery),
-        recovery_won=Count("pk", filter=recovery & recovered),
-        recall_all=Count("pk", filter=recall),
-        recall_won=Count("pk", filter=recall & recovered),
-        value_recovered=Sum("estimated_value", filter=recovered, default=Decimal(0)),
+        recovery_all=Count("pk", filter=recovery & started),
+        recovery_won=Count("pk", filter=recovery & recovered & started),
+        recall_all=Count("pk", filter=recall & started),
+        recall_won=Count("pk", filter=recall & recovered & started),
+        value_recovered=Sum("estimated_value", filter=recovered & started, default=Decimal(0)),
     )
-    month_start, month_end = clinic_month_bounds(now)
     kept = ~Q(status=AppointmentStatus.CANCELLED)
-    # A move cancels the visit and books its replacement: a booking moved this month is
+    # A move cancels the visit and books its replacement: a booking moved in the period is
     # counted once, by the first of the two (each move taken off once).
     moved = Q(rescheduled_to__isnull=False)
-    starting = Q(appointment_date__gte=month_start, appointment_date__lt=month_end) & kept
+    starting = _within("appointment_date", visits_period) & kept
     ended = starting & Q(status__in=[AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW])
     visits = Appointment.objects.aggregate(
-        booked_month=Count(
-            "pk", filter=Q(created_at__gte=month_start, created_at__lt=month_end) & (kept | moved)
-        ),
-        moves_month=Count(
-            "pk", filter=moved & Q(cancelled_at__gte=month_start, cancelled_at__lt=month_end)
-        ),
+        booked_month=Count("pk", filter=_within("created_at", visits_period) & (kept | moved)),
+        moves_month=Count("pk", filter=moved & _within("cancelled_at", visits_period)),
         starting=Count("pk", filter=starting),
         confirmed=Count("pk", filter=starting & Q(confirmed_at__isnull=False)),
         ended=Count("pk", filter=ended),
         no_shows=Count("pk", filter=ended & Q(status=AppointmentStatus.NO_SHOW)),
     )
     reminders = Interaction.objects.filter(
+        _within("timestamp", visits_period),
         kind=MessageKind.REMINDER,
         delivery_status=DeliveryStatus.SENT,
-        timestamp__gte=month_start,
-        timestamp__lt=month_end,
     ).count()
     refilled = SlotOffer.objects.filter(
-        outcome=OfferOutcome.BOOKED, answered_at__gte=month_start, answered_at__lt=month_end
+        _within("answered_at", visits_period), outcome=OfferOutcome.BOOKED
     ).aggregate(count=Count("pk"), value=Sum("freed__service__price", default=Decimal(0)))
     return {
         "kpis": {

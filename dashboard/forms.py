@@ -12,6 +12,7 @@ from agent.models import KnowledgeArticle
 from appointments.models import Service
 from campaigns.choices import CampaignStatus, CampaignType
 from campaigns.notes import NOTE_MAX
+from dashboard.labels import action_label
 from dentalai.audit import audit_record
 from dentalai.choices import Channel
 from dentalai.clinic_time import OUT_OF_RANGE, clinic_zone, computable
@@ -82,18 +83,26 @@ class ReplyForm(NoColon, forms.Form):
         },
     )
     new_status = forms.ChoiceField(
-        label="Then set the status to",
+        label="Then",
         required=False,
         error_messages={
             "invalid_choice": "That status change is not allowed from the current status."
         },
     )
 
-    def __init__(self, *args, allowed: list[str], reach: list, default_channel: str, **kwargs):
+    def __init__(
+        self,
+        *args,
+        allowed: list[str],
+        reach: list,
+        default_channel: str,
+        campaign_open: bool = True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.reach = reach
         self.fields["new_status"].choices = [("", "Leave it as it is")] + [
-            (s, CampaignStatus(s).label) for s in allowed
+            (s, action_label(s, campaign_open=campaign_open)) for s in allowed
         ]
         usable = [r for r in reach if r.usable]
         self.fields["channel"].choices = [(r.channel, r.label) for r in usable]

@@ -56,15 +56,15 @@ FUNNEL_STAGES = [
     (
         "engaged",
         "Engaged",
-        "The patient answered: re-engaged, handed to staff, booked, declined, or closed by "
+        "The patient answered: with the AI or with staff, booked, declined, or closed by "
         "staff after a conversation.",
     ),
     (
         "booked",
         "Booked",
-        "An appointment was booked (booking initiated or completed, or recovered).",
+        "An appointment was booked (booking in progress, booked, or the visit completed).",
     ),
-    ("completed", "Completed", "The visit took place: the campaign is RECOVERED."),
+    ("completed", "Completed", "The visit took place (the campaign's status: visit completed)."),
 ]
 
 

@@ -170,7 +170,7 @@ def test_a_status_action_goes_through_the_status_machine(staff, manager):
 
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.MANUAL_FOLLOWUP_COMPLETE
-    assert "Status changed to manual follow-up complete." in response.text
+    assert "Now “Closed: handled by staff”." in response.text
     assert audited("campaign_set_status", manager)
 
 

@@ -92,17 +92,20 @@ def test_the_home_page_shows_the_kpis_funnels_and_trends(staff_client):
     text = response.text
     for label in (
         "Handoffs needing action",
-        "Appointments booked this month",
-        "Active recovery campaigns",
+        "Appointments booked",
+        "Recovery campaigns open",
         "Recovery rate",
         "Recall rate",
         "Value recovered",
-        "Visits confirmed this month",
-        "No-shows this month",
-        "Reminders sent this month",
-        "Freed times refilled this month",
+        "Visits confirmed",
+        "No-shows",
+        "Reminders sent",
+        "Freed times refilled",
     ):
         assert label in text
+    # Each tile says its period: two are about now, the rest follow the selector (this month).
+    assert text.count('<span class="period">Now</span>') == 2
+    assert text.count('<span class="period">This month</span>') == 9
     # Definitions on hover, for every KPI.
     assert text.count('role="tooltip"') == 11
     for stage in ("Due", "Contacted", "Engaged", "Booked", "Completed"):
@@ -116,7 +119,7 @@ def test_the_home_page_shows_the_kpis_funnels_and_trends(staff_client):
 
 
 def test_the_home_page_funnels_narrow_at_each_stage(staff_client):
-    for period in ("30", "90", "365", "all", "nonsense"):
+    for period in ("month", "30", "90", "365", "all", "nonsense"):
         response = staff_client.get("/", {"period": period})
         assert response.status_code == 200
         for funnel in response.context["funnels"]:
@@ -207,7 +210,7 @@ def test_the_campaign_page_offers_only_legal_status_changes(staff_client):
     recovered = Campaign.objects.filter(status=CampaignStatus.RECOVERED).first()
 
     actions = staff_client.get(f"/campaigns/{handoff.pk}/").context["actions"]
-    assert {"status": "RE_ENGAGED", "label": "Hand back to AI", "closes": False} in actions
+    assert {"status": "RE_ENGAGED", "label": "Hand back to the AI", "closes": False} in actions
     assert "RECOVERY_FAILED" not in {a["status"] for a in actions}
 
     response = staff_client.get(f"/campaigns/{recovered.pk}/")

@@ -11,6 +11,7 @@ from appointments.choices import AppointmentStatus
 from campaigns.choices import CampaignStatus
 from campaigns.status import ACTIVE_STATUSES
 from dashboard import selectors
+from dashboard.labels import analysis_words
 from dentalai.clinic_time import clinic_zone
 
 register = template.Library()
@@ -135,3 +136,9 @@ def weekday_name(number) -> str:
         return calendar.day_abbr[int(number)]
     except (TypeError, ValueError, IndexError):
         return ""
+
+
+@register.filter
+def analysis_chips(analysis) -> list[str]:
+    """A reply's AI analysis in words (dashboard.labels.analysis_words)."""
+    return analysis_words(analysis) if isinstance(analysis, dict) else []

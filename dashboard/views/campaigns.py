@@ -18,6 +18,7 @@ from campaigns.notes import campaign_note_add
 from campaigns.status import ACTIVE_STATUSES
 from dashboard import selectors
 from dashboard.forms import AssignForm, CampaignFilterForm, NoteForm, ReplyForm, StatusForm
+from dashboard.labels import action_label
 from dashboard.views.common import get_or_404, page_of
 from dentalai.errors import ApplicationError
 from dentalai.exports import csv_response
@@ -25,19 +26,6 @@ from dentalai.roles import requires
 from messaging import staff
 from messaging.conversation import channel_for
 from messaging.reach import channels_reach
-
-# What each status change is called on its button, from where staff stand.
-ACTION_LABELS = {
-    CampaignStatus.RE_ENGAGED: "Hand back to AI",
-    CampaignStatus.HANDOFF_REQUIRED: "Take over (pause the AI)",
-    CampaignStatus.BOOKING_INITIATED: "Mark booking in progress",
-    CampaignStatus.BOOKING_COMPLETED: "Mark booking completed",
-    CampaignStatus.RECOVERED: "Mark recovered",
-    CampaignStatus.RECOVERY_FAILED: "Close as unresponsive",
-    CampaignStatus.RECOVERY_DECLINED: "Close: patient declined",
-    CampaignStatus.MANUAL_FOLLOWUP_COMPLETE: "Close: follow-up done",
-}
-REOPEN_LABEL = "Re-open (hand to AI)"
 
 
 @login_required
@@ -97,9 +85,7 @@ def _actions(campaign) -> list[dict]:
     allowed = campaign_selectors.allowed_transitions(campaign)
     actions = []
     for status in allowed:
-        label = ACTION_LABELS.get(status, CampaignStatus(status).label)
-        if status == CampaignStatus.RE_ENGAGED and not campaign.is_active:
-            label = REOPEN_LABEL
+        label = action_label(status, campaign_open=campaign.is_active)
         actions.append({"status": status, "label": label, "closes": status not in ACTIVE_STATUSES})
     return actions
 
@@ -110,6 +96,7 @@ def _reply_form(campaign, data=None) -> ReplyForm:
     return ReplyForm(
         data,
         allowed=campaign_selectors.allowed_transitions(campaign),
+        campaign_open=campaign.is_active,
         reach=channels_reach(patient, MessageKind.STAFF),
         default_channel=channel_for(
             patient, MessageKind.STAFF, campaign=campaign, now=timezone.now()
@@ -188,9 +175,7 @@ def campaign_status(request, campaign_id: str):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request, f"Status changed to {CampaignStatus(campaign.status).label.lower()}."
-        )
+        messages.success(request, f"Now “{CampaignStatus(campaign.status).label}”.")
     return redirect("dashboard:campaign", campaign.pk)
 
 

@@ -6,40 +6,52 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
-from campaigns.stats import dashboard_stats
+from campaigns.stats import Period, clinic_month_bounds, dashboard_stats
 from dashboard import selectors
 from dashboard.charts import Series, bar_chart, legend
 
 WEEKS = 12
 FAILED_SHOWN = 8
-PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
 PERIOD_LABELS = {
+    "month": "This month",
     "30": "Last 30 days",
     "90": "Last 90 days",
     "365": "Last 12 months",
     "all": "All time",
 }
+DEFAULT_PERIOD = "month"
+
+
+def period_bounds(period: str, now: dt.datetime) -> Period:
+    """[start, end) of a period of the selector; the month is the clinic's calendar month."""
+    if period == "month":
+        return clinic_month_bounds(now)
+    if period == "all":
+        return (None, None)
+    return (now - dt.timedelta(days=int(period)), now)
+
 
 # What each number means, shown on hover and focus (the API documents the same definitions).
 KPI_DEFINITIONS = {
-    "appointments_booked_month": "Appointments created since the 1st of this month (clinic "
-    "time), whatever day they are for; cancelled ones are not counted.",
-    "handoffs_requiring_action": "Conversations the AI handed to a person (status Handoff "
-    "required). The AI does not reply to them until someone hands them back.",
-    "active_recovery_campaigns": "Recovery campaigns still open: attempting, re-engaged, handed "
-    "off or booking in progress.",
-    "recovery_rate_percent": "Recovered recovery campaigns ÷ all recovery campaigns ever "
-    "started, open or closed.",
-    "recall_rate_percent": "Recall campaigns that ended in a completed visit ÷ all recall "
-    "campaigns ever started, open or closed.",
-    "pipeline_value_recovered": "The estimated value of every recovered campaign, recall and "
-    "recovery.",
-    "recoveries": "Cold leads won back: recovery campaigns that ended recovered.",
-    "confirmation_rate_percent": "Of this month's visits (cancelled ones left out), the share "
-    "the patient confirmed — by replying to a reminder or to staff.",
-    "no_show_rate_percent": "Of this month's visits that are over, the share marked no-show.",
-    "reminders_sent_month": "Visit reminders delivered this month.",
-    "slots_refilled_month": "Freed times booked this month by a patient from the ASAP list, "
+    "appointments_booked_month": "Appointments created in the period (clinic time), whatever "
+    "day they are for; cancelled ones are not counted, a moved one counts once.",
+    "handoffs_requiring_action": "Conversations the AI handed to a person and waiting now. "
+    "The AI does not reply to them until someone hands them back.",
+    "active_recovery_campaigns": "Recovery campaigns open now: reaching out, with the AI, with "
+    "staff or booking in progress.",
+    "recovery_rate_percent": "Of the recovery campaigns started in the period, open or closed, "
+    "the share that ended recovered.",
+    "recall_rate_percent": "Of the recall campaigns started in the period, open or closed, the "
+    "share that ended in a completed visit.",
+    "pipeline_value_recovered": "The estimated value of the campaigns started in the period "
+    "that ended recovered, recall and recovery.",
+    "recoveries": "Cold leads won back: recovery campaigns started in the period that ended "
+    "recovered.",
+    "confirmation_rate_percent": "Of the visits in the period (cancelled ones left out), the "
+    "share the patient confirmed — by replying to a reminder or to staff.",
+    "no_show_rate_percent": "Of the visits in the period that are over, the share marked no-show.",
+    "reminders_sent_month": "Visit reminders delivered in the period.",
+    "slots_refilled_month": "Freed times booked in the period by a patient from the ASAP list, "
     "and what they are worth (each service's usual fee).",
 }
 
@@ -93,13 +105,12 @@ def _charts(weeks, trends) -> list[dict]:
 @login_required
 def home(request):
     now = timezone.now()
-    period = request.GET.get("period", "all")
-    if period not in PERIODS:
-        period = "all"
-    days = PERIODS[period]
-    since = now - dt.timedelta(days=days) if days else None
+    period = request.GET.get("period", DEFAULT_PERIOD)
+    if period not in PERIOD_LABELS:
+        period = DEFAULT_PERIOD
+    bounds = period_bounds(period, now)
 
-    stats = dashboard_stats(now=now)
+    stats = dashboard_stats(now=now, period=bounds)
     weeks = selectors.clinic_weeks(count=WEEKS, now=now)
     queue = selectors.handoff_queue(now=now)
     failed = selectors.failed_messages(now=now)
@@ -109,9 +120,10 @@ def home(request):
         {
             "stats": stats,
             "definitions": KPI_DEFINITIONS,
-            "funnels": selectors.campaign_funnels(since=since),
+            "funnels": selectors.campaign_funnels(since=bounds[0]),
             "period": period,
             "periods": PERIOD_LABELS,
+            "period_label": PERIOD_LABELS[period],
             "charts": _charts(weeks, selectors.weekly_trends(weeks=weeks)),
             "queue": queue[:5],
             "queue_total": len(queue),

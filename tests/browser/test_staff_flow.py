@@ -57,7 +57,7 @@ def test_log_in_reply_from_the_handoff_queue_and_hand_back_to_the_ai(demo, new_p
     screenshot(page, "04-campaign")
 
     page.get_by_label("Message").fill(REPLY)
-    page.get_by_label("Then set the status to").select_option("RE_ENGAGED")
+    page.get_by_label("Then", exact=True).select_option("RE_ENGAGED")
     page.get_by_role("button", name="Send reply").click()
 
     expect(page.get_by_role("status").first).to_contain_text("Response sent successfully.")
@@ -65,7 +65,7 @@ def test_log_in_reply_from_the_handoff_queue_and_hand_back_to_the_ai(demo, new_p
     expect(last).to_contain_text(REPLY)
     expect(last.locator(".sender")).to_have_text("Morgan Ellis (staff)")
     expect(last).to_contain_text("Sent")
-    expect(page.locator("#campaign-status")).to_contain_text("Re-engaged")
+    expect(page.locator("#campaign-status")).to_contain_text("With the AI")
     screenshot(page, "05-campaign-after-reply")
 
     campaign.refresh_from_db()
