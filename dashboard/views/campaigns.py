@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from agent.proactive import next_message
 from campaigns import selectors as campaign_selectors
 from campaigns import services
 from campaigns.assignment import campaign_assign as campaign_assign_to
@@ -20,6 +21,7 @@ from dashboard import selectors
 from dashboard.forms import AssignForm, CampaignFilterForm, NoteForm, ReplyForm, StatusForm
 from dashboard.labels import action_label
 from dashboard.views.common import get_or_404, page_of
+from dentalai.choices import Channel
 from dentalai.errors import ApplicationError
 from dentalai.exports import csv_response
 from dentalai.roles import requires
@@ -104,6 +106,18 @@ def _reply_form(campaign, data=None) -> ReplyForm:
     )
 
 
+def _next_message(campaign) -> dict:
+    """What the AI will send next, with its kind and channel in words."""
+    now = timezone.now()
+    planned = next_message(campaign, now=now)
+    return {
+        "plan": planned,
+        "kind": MessageKind(planned.kind).label.lower() if planned.kind else "",
+        "channel": Channel(planned.channel).label if planned.channel else "",
+        "due_now": planned.at is not None and planned.at <= now,
+    }
+
+
 def _detail_context(campaign, reply_form=None, note_form=None) -> dict:
     reply_form = reply_form or _reply_form(campaign)
     return {
@@ -112,6 +126,7 @@ def _detail_context(campaign, reply_form=None, note_form=None) -> dict:
         "conversation": campaign_selectors.campaign_conversation(campaign=campaign),
         "appointments": selectors.campaign_appointments(campaign=campaign),
         "actions": _actions(campaign),
+        "next_message": _next_message(campaign),
         "reply_form": reply_form,
         "reach": reply_form.reach,
         "conversation_channel_blocked": next(
