@@ -1,9 +1,11 @@
-"""When a service can be booked: provider schedules (clinic local time), minus time off, minus
-appointments, for the whole service duration, after a minimum lead time (SPEC §4).
+"""When a service can be booked: provider schedules (clinic local time), minus the clinic's
+closed days, minus time off, minus appointments, for the whole service duration, after a
+minimum lead time (SPEC §4).
 
 Working hours are converted to UTC day by day from their local wall-clock bounds, so a daylight
 saving change shifts nothing: a 09:00 start is 09:00 local on both sides of it. One query per
-kind of data (service providers, schedules, time off, appointments), whatever the month.
+kind of data (service providers, schedules, closures, time off, appointments), whatever the
+month.
 
 The public booking (appointments.services.appointment_book) accepts exactly the starts that
 `ServiceCalendar.offered` lists here, computed by the same code over the same day, so the page
@@ -21,6 +23,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
+from appointments.closures import closed_days
 from appointments.models import Appointment, ProviderSchedule, Service, TimeOff
 from appointments.slots import GRID, GRID_MINUTES, grid_duration
 from appointments.status import HOLDING_STATUSES
@@ -37,6 +40,11 @@ def floor_to_grid(moment: datetime) -> datetime:
         seconds=moment.second,
         microseconds=moment.microsecond,
     )
+
+
+def _ceil_to_grid(moment: datetime) -> datetime:
+    floor = floor_to_grid(moment)
+    return floor if floor == moment else floor + GRID
 
 
 def held_span(start: datetime, minutes: int) -> tuple[datetime, datetime]:
@@ -84,6 +92,7 @@ class ServiceCalendar:
     zone: ZoneInfo
     schedules: dict[str, dict[int, list[tuple[time, time]]]]  # provider → weekday → blocks
     busy: dict[str, Busy]  # provider → busy intervals
+    closed: frozenset[date] = frozenset()  # clinic closures: no provider works then
 
     @property
     def provider_ids(self) -> list[str]:
@@ -91,6 +100,8 @@ class ServiceCalendar:
 
     def blocks(self, day: date, provider_id: str) -> Iterable[tuple[datetime, datetime]]:
         """The provider's working blocks on a local day, as UTC instants."""
+        if day in self.closed:
+            return
         for block_start, block_end in self.schedules.get(provider_id, {}).get(day.weekday(), []):
             start = local_datetime(day, block_start, self.zone)
             end = local_datetime(day, block_end, self.zone)
@@ -167,11 +178,14 @@ def service_calendar(service: Service, *, start: datetime, end: datetime) -> Ser
     ):
         intervals[provider_id].append(held_span(booked_at, minutes))
 
+    zone = clinic_zone()
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     return ServiceCalendar(
         service=service,
-        zone=clinic_zone(),
+        zone=zone,
         schedules=schedules,
         busy={p: Busy.merge(intervals[p]) for p in provider_ids},
+        closed=frozenset(closed_days(first, last)),
     )
 
 
@@ -218,3 +232,34 @@ def month_availability(
         if starts:
             result[day.isoformat()] = [t.astimezone(zone).strftime("%H:%M") for t in starts]
     return result
+
+
+def staff_starts(
+    service: Service,
+    *,
+    day: date,
+    provider_id: str | None = None,
+    minutes: int | None = None,
+    now: datetime | None = None,
+) -> list[datetime]:
+    """The quarter-hour starts (UTC) on a local day at which staff can book `service` for
+    `minutes` (its usual length by default): inside a working block of a provider of it (the
+    one named), who is free for that whole time, not in the past and not on a closed day —
+    what the staff booking form offers and `appointments.services.appointment_create_manual`
+    accepts."""
+    now = now or timezone.now()
+    day_start, day_end = local_day_bounds(day)
+    if day_end <= now:
+        return []
+    cal = service_calendar(service, start=day_start, end=day_end)
+    length = grid_duration(minutes or service.duration_minutes)
+    provider_ids = [provider_id] if provider_id else cal.provider_ids
+    starts = set()
+    for provider in provider_ids:
+        for block_start, block_end in cal.blocks(day, provider):
+            t = _ceil_to_grid(max(block_start, now))
+            while t + length <= block_end:
+                if cal.is_free(provider, t, t + length):
+                    starts.add(t)
+                t += GRID
+    return sorted(starts)

@@ -126,6 +126,10 @@ class Appointment(ObjectIdModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=16, choices=ChangedBy.choices, blank=True)
     cancellation_reason = models.CharField(max_length=500, blank=True, default="")
+    # Whether the patient is told of the cancellation: None, when they had been told of the
+    # booking; staff who cancel choose. Their note, if any, ends the notice.
+    cancellation_notify = models.BooleanField(null=True, blank=True)
+    cancellation_note = models.CharField(max_length=500, blank=True, default="")
     # Set on a visit that was moved: the visit that took its place (cancelled_* say who, when).
     rescheduled_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="moved_from"
@@ -287,3 +291,21 @@ class CalendarFeed(ObjectIdModel):
 
     def __str__(self):
         return f"Calendar feed of {self.provider or 'the whole clinic'}"
+
+
+class ClinicClosure(ObjectIdModel):
+    """A day the clinic is closed for everyone (a holiday, a staff day): nothing is offered or
+    booked on it, by the booking page or by staff. A closure of several days is a row a day."""
+
+    day = models.DateField(unique=True)
+    reason = models.CharField(max_length=120, help_text="Shown to staff, e.g. Christmas Day.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"Closed {self.day:%Y-%m-%d}: {self.reason}"

@@ -27,6 +27,7 @@ from appointments.availability import (
 )
 from appointments.booking_links import LINK_INVALID, BookingLinkError, booking_token_campaign_id
 from appointments.choices import AppointmentStatus, ChangedBy, CreatedFrom
+from appointments.closures import closed_message
 from appointments.models import Appointment, AppointmentSlot, Service
 from appointments.notices import local_when
 from appointments.signals import (
@@ -65,6 +66,7 @@ LINK_USED = (
 NOT_MOVABLE = "This visit is no longer upcoming, so it cannot be moved."
 OFF_GRID = "Appointments start on a quarter hour (:00, :15, :30 or :45)."
 IN_THE_PAST = "That time has already passed."
+NOTE_MAX = 500  # staff's words to the patient at the end of a cancellation notice
 MIN_MINUTES, MAX_MINUTES = 5, 480
 
 
@@ -377,8 +379,10 @@ def appointment_create_manual(
         raise ApplicationError(OFF_GRID)
     if start < now:
         raise ApplicationError(IN_THE_PAST)
-
     day = clinic_today(start)
+    if closed := closed_message(day):
+        raise Conflict(closed)
+
     day_start, day_end = local_day_bounds(day)
     cal = service_calendar(service, start=day_start, end=day_end)
     free = cal.free_providers(start, held_span(start, minutes)[1] - start)
@@ -508,10 +512,17 @@ def appointment_cancel(
     appointment_id: str,
     by: str = ChangedBy.STAFF,
     reason: str = "",
+    notify: bool | None = None,
+    note: str = "",
 ) -> Appointment:
     """booked or confirmed → cancelled (Conflict otherwise); its slot rows go, so the time is
     free again; who cancelled, when and why are kept on the visit. Its campaign goes back to
-    RE_ENGAGED when it was waiting on this booking (module doc)."""
+    RE_ENGAGED when it was waiting on this booking (module doc). The patient is told
+    (messaging.visits) when `notify`, or by default when they had been told of the booking;
+    `note` ends the notice."""
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise ApplicationError(f"Keep the note to the patient under {NOTE_MAX} characters.")
     appointment = appointment_get(appointment_id=appointment_id)
     _free_time(
         appointment,
@@ -519,6 +530,8 @@ def appointment_cancel(
         cancelled_at=timezone.now(),
         cancelled_by=by,
         cancellation_reason=reason.strip()[:500],
+        cancellation_notify=notify,
+        cancellation_note=note if notify is not False else "",
     )
     appointment_unbooked.send(sender=Appointment, appointment=appointment)
     audit_record(
@@ -536,10 +549,12 @@ def appointment_reschedule(
     appointment_id: str,
     appointment_date: dt.datetime,
     by: str = ChangedBy.PATIENT,
+    provider_id: str | None = None,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Move an upcoming visit to another time the booking page offers for its service; the
-    visit that takes its place is returned.
+    """Move an upcoming visit to another time the booking page offers for its service — or,
+    moved by staff, to any time the staff booking offers (appointments.availability.
+    staff_starts), with the provider they name; the visit that takes its place is returned.
 
     The new time is claimed first — a new appointment holding its own slot rows — and only
     then is the old visit cancelled (recorded as moved: `rescheduled_to`, who and when), so a
@@ -555,12 +570,18 @@ def appointment_reschedule(
     start = _as_utc(appointment_date)
     if start == old.appointment_date:
         return old
-    offered = day_offered(old.service, day=clinic_today(start), now=now)
-    providers = offered.get(start)
-    if providers and old.duration_minutes != old.service.duration_minutes:
-        day_start, day_end = local_day_bounds(clinic_today(start))
-        cal = service_calendar(old.service, start=day_start, end=day_end)
-        providers = cal.free_providers(start, held_span(start, old.duration_minutes)[1] - start)
+    if closed := closed_message(clinic_today(start)):
+        raise Conflict(closed)
+    if by == ChangedBy.STAFF:
+        providers = _staff_move_providers(old, start, provider_id, now)
+    else:
+        offered = day_offered(old.service, day=clinic_today(start), now=now)
+        providers = offered.get(start)
+        if providers and old.duration_minutes != old.service.duration_minutes:
+            day_start, day_end = local_day_bounds(clinic_today(start))
+            cal = service_calendar(old.service, start=day_start, end=day_end)
+            length = held_span(start, old.duration_minutes)[1] - start
+            providers = cal.free_providers(start, length)
     if not providers:
         raise Conflict(SLOT_TAKEN)
     if clash := patient_busy(old.patient, start, old.duration_minutes, besides=old):
@@ -600,6 +621,23 @@ def appointment_reschedule(
         details={"by": by, "moved_from": old.pk, "campaign_id": new.campaign_id},
     )
     return appointment_get(appointment_id=new.pk)
+
+
+def _staff_move_providers(
+    old: Appointment, start: dt.datetime, provider_id: str | None, now: dt.datetime
+) -> list[str]:
+    """Who can take the visit at `start` when staff move it: the providers free then for its
+    whole length, or only the one they named."""
+    if not is_on_grid(start):
+        raise ApplicationError(OFF_GRID)
+    if start < now:
+        raise ApplicationError(IN_THE_PAST)
+    day_start, day_end = local_day_bounds(clinic_today(start))
+    cal = service_calendar(old.service, start=day_start, end=day_end)
+    free = cal.free_providers(start, held_span(start, old.duration_minutes)[1] - start)
+    if provider_id:
+        return [provider_id] if provider_id in free else []
+    return free
 
 
 def appointment_no_show(*, actor: User | None, appointment_id: str) -> Appointment:

@@ -179,12 +179,30 @@ class CalendarForm(NoColon, forms.Form):
         ]
 
 
-def _quarter_hours() -> list[tuple[str, str]]:
-    times = []
-    for minutes in range(6 * 60, 21 * 60, 15):
-        t = dt.time(minutes // 60, minutes % 60)
-        times.append((t.strftime("%H:%M"), t.strftime("%H:%M")))
-    return times
+class OfferedTimeField(forms.CharField):
+    """A start time picked from the free times offered (dashboard.views.staff_times); what was
+    sent is checked for form only, the booking says when it is no longer free."""
+
+    widget = forms.Select
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Time (clinic time)")
+        kwargs.setdefault("error_messages", {"required": "Choose a time."})
+        super().__init__(**kwargs)
+
+    def offer(self, times: list[str], sent: str | None) -> None:
+        offered = [*times, *([sent] if sent and sent not in times else [])]
+        self.widget.choices = [(t, t) for t in offered]
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            time = dt.time.fromisoformat(value)
+        except ValueError:
+            time = None
+        if time is None or len(value) != 5 or time.minute % 15:
+            raise ValidationError("Choose one of the times offered (on the quarter hour).")
+        return value
 
 
 class AppointmentCreateForm(NoColon, forms.Form):
@@ -193,7 +211,7 @@ class AppointmentCreateForm(NoColon, forms.Form):
     service = forms.ModelChoiceField(queryset=Service.objects.order_by("name"), empty_label=None)
     provider = forms.ChoiceField(required=False, label="Provider")
     date = CalendarDateField(widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.ChoiceField(label="Time (clinic time)", choices=_quarter_hours())
+    time = OfferedTimeField()
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)",
         required=False,
@@ -215,11 +233,15 @@ class AppointmentCreateForm(NoColon, forms.Form):
     )
     notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea({"rows": 2}))
 
-    def __init__(self, *args, providers: list[User], **kwargs):
+    def __init__(self, *args, providers: list[User], times: list[str], times_note: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["provider"].choices = [("", "First free provider")] + [
             (p.pk, p.name) for p in providers
         ]
+        self.fields["time"].offer(times, self.data.get("time") if self.is_bound else None)
+        self.times_note = times_note
+        if not self.is_bound and times and self.initial.get("time") not in times:
+            self.initial["time"] = times[0]
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -246,11 +268,7 @@ class AppointmentCreateForm(NoColon, forms.Form):
         return data
 
     def appointment_start(self) -> dt.datetime:
-        """The chosen day and time on the clinic's clock, as an aware datetime."""
-        local = dt.datetime.combine(
-            self.cleaned_data["date"], dt.time.fromisoformat(self.cleaned_data["time"])
-        )
-        return local.replace(tzinfo=clinic_zone())
+        return clinic_start(self.cleaned_data["date"], self.cleaned_data["time"])
 
 
 class CompleteForm(NoColon, forms.Form):
@@ -515,3 +533,68 @@ class MessagesConsentForm(NoColon, forms.Form):
         error_messages={"required": "Say why (for example: asked on the phone)."},
         widget=forms.TextInput(attrs={"placeholder": "e.g. asked on the phone"}),
     )
+
+
+class ClosureForm(NoColon, forms.Form):
+    first = CalendarDateField(
+        label="Closed from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Enter the first day the clinic is closed."},
+    )
+    last = CalendarDateField(
+        label="Until (included)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty for one day.",
+    )
+    reason = forms.CharField(
+        label="Why",
+        max_length=120,
+        error_messages={"required": "Say why the clinic is closed (for example: Christmas Day)."},
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Christmas Day"}),
+    )
+
+
+def clinic_start(day: dt.date, time: str) -> dt.datetime:
+    """A day and an "HH:MM" on the clinic's clock, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.fromisoformat(time)).replace(tzinfo=clinic_zone())
+
+
+class CancelVisitForm(NoColon, forms.Form):
+    reason = forms.CharField(
+        label="Why",
+        max_length=500,
+        error_messages={
+            "required": "Say why the visit is cancelled (for example: the patient called)."
+        },
+        widget=forms.TextInput(
+            attrs={"placeholder": "e.g. the patient called, the dentist is ill"}
+        ),
+    )
+    tell_patient = forms.BooleanField(
+        label="Tell the patient (a message on their channel)", required=False, initial=True
+    )
+    note = forms.CharField(
+        label="Add a note to the patient (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea({"rows": 2}),
+    )
+
+
+class MoveVisitForm(NoColon, forms.Form):
+    date = CalendarDateField(
+        label="New day",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Choose the new day."},
+    )
+    time = OfferedTimeField(label="New time (clinic time)")
+    provider = forms.ChoiceField(required=False, label="Provider")
+
+    def __init__(self, *args, providers: list[User], times: list[str], times_note: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [("", "Any free provider (the same one first)")] + [
+            (p.pk, p.name) for p in providers
+        ]
+        self.fields["time"].offer(times, self.data.get("time") if self.is_bound else None)
+        self.times_note = times_note

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from dashboard.views import appointments, auth, campaigns, feeds, imports, records
+from dashboard.views import (
+    appointments,
+    auth,
+    campaigns,
+    closures,
+    feeds,
+    imports,
+    records,
+    staff_times,
+)
 
 app_name = "dashboard"
 
@@ -23,8 +32,15 @@ urlpatterns = [
     path("messages/<str:interaction_id>/retry/", campaigns.message_retry, name="message_retry"),
     path("appointments/", appointments.calendar, name="appointments"),
     path("appointments/new/", appointments.appointment_new, name="appointment_new"),
+    path("appointments/times/", staff_times.appointment_times, name="appointment_times"),
     path("appointments/export.csv", appointments.appointment_export, name="appointments_export"),
     path("appointments/feeds/", feeds.calendar_feeds, name="calendar_feeds"),
+    path("appointments/closures/", closures.closures, name="closures"),
+    path(
+        "appointments/closures/<str:closure_id>/open/",
+        closures.closure_open,
+        name="closure_open",
+    ),
     path(
         "appointments/feeds/<str:feed_id>/revoke/",
         feeds.calendar_feed_revoke,
@@ -42,6 +58,11 @@ urlpatterns = [
         "appointments/<str:appointment_id>/cancel/",
         appointments.appointment_cancel,
         name="appointment_cancel",
+    ),
+    path(
+        "appointments/<str:appointment_id>/move/",
+        appointments.appointment_move,
+        name="appointment_move",
     ),
     path(
         "appointments/<str:appointment_id>/confirm/",

@@ -105,17 +105,24 @@ def visit_confirmation_send(appointment_id: str) -> Interaction | None:
 
 
 def visit_cancellation_send(appointment_id: str) -> Interaction | None:
-    """The patient is told an upcoming visit is cancelled (and their calendar removes it) —
-    only when they were told it was booked: a visit they never heard of needs no notice."""
+    """The patient is told an upcoming visit is cancelled (and their calendar removes it),
+    with staff's note if any: when staff chose to tell them, or, when nobody chose, only if
+    they were told it was booked — a visit they never heard of needs no notice."""
     appointment = _upcoming(appointment_id)
     if appointment is None or appointment.status != AppointmentStatus.CANCELLED:
         return None
-    confirmed = Interaction.objects.filter(
-        appointment=appointment, kind=MessageKind.BOOKING_CONFIRMATION
-    ).exists()
-    if not confirmed:
+    if appointment.cancellation_notify is False:
         return None
-    return _send(appointment, MessageKind.VISIT_CANCELLED, cancellation_text(appointment))
+    if appointment.cancellation_notify is None:
+        confirmed = Interaction.objects.filter(
+            appointment=appointment, kind=MessageKind.BOOKING_CONFIRMATION
+        ).exists()
+        if not confirmed:
+            return None
+    text = cancellation_text(appointment)
+    if appointment.cancellation_note:
+        text = f"{text}\n\n{appointment.cancellation_note}"
+    return _send(appointment, MessageKind.VISIT_CANCELLED, text)
 
 
 def visit_moved_send(appointment_id: str) -> Interaction | None:

@@ -297,8 +297,8 @@ def test_it_makes_one_query_per_kind_of_data(
         for day in range(4, 29):
             booked(patient, provider, clinic["cleaning"], local(f"2025-08-{day:02} 09:00"), 60)
 
-    # service, providers, schedules, time off, appointments
-    with django_assert_max_num_queries(5):
+    # service, providers, schedules, time off, appointments, closures
+    with django_assert_max_num_queries(6):
         response = get(client, 8)
 
     assert response.status_code == 200

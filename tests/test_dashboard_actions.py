@@ -292,7 +292,7 @@ def test_staff_booking_finds_the_patient_on_file_and_books_their_campaign(staff,
         ({"phone": "12"}, "Not a valid phone number."),
         ({"name": "  "}, "Enter the patient&#x27;s name."),
         ({"date": "tomorrow"}, "Enter a valid date."),
-        ({"time": "10:07"}, "Select a valid choice."),
+        ({"time": "10:07"}, "Choose one of the times offered (on the quarter hour)."),
         ({"duration_minutes": "600"}, "less than or equal to 480"),
         ({"service": "nope"}, "Select a valid choice."),
     ],
@@ -410,10 +410,11 @@ def test_completing_rejects_a_bad_or_past_follow_up_date(staff, clinic):
 def test_cancelling_frees_the_time_and_cannot_happen_twice(staff, manager, clinic):
     appointment = booked(clinic)
 
-    first = staff.post(f"/appointments/{appointment.pk}/cancel/", follow=True)
-    second = staff.post(f"/appointments/{appointment.pk}/cancel/", follow=True)
+    reason = {"reason": "The patient called", "tell_patient": "on"}
+    first = staff.post(f"/appointments/{appointment.pk}/cancel/", reason, follow=True)
+    second = staff.post(f"/appointments/{appointment.pk}/cancel/", reason, follow=True)
 
-    assert "Appointment cancelled; the time is free again." in first.text
+    assert "Appointment cancelled; the time is free again and the patient is told." in first.text
     assert "This appointment is already cancelled." in second.text
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED

@@ -14,11 +14,21 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from appointments import services
-from appointments.choices import AppointmentStatus
+from appointments.choices import AppointmentStatus, ChangedBy
+from appointments.closures import closed_days
 from appointments.exports import APPOINTMENT_COLUMNS
+from appointments.status import LIVE_STATUSES
 from dashboard import selectors
-from dashboard.forms import AppointmentCreateForm, CalendarForm, CompleteForm
+from dashboard.forms import (
+    AppointmentCreateForm,
+    CalendarForm,
+    CancelVisitForm,
+    CompleteForm,
+    MoveVisitForm,
+    clinic_start,
+)
 from dashboard.views.common import get_or_404
+from dashboard.views.staff_times import offered_times
 from dentalai.clinic_time import clinic_today, clinic_zone
 from dentalai.errors import ApplicationError, NotFound
 from dentalai.exports import csv_response
@@ -38,6 +48,8 @@ class Block:
     appointment: object = None
     open_label: str = ""
     book_url: str = ""
+    past: bool = False
+    closed_label: str = ""
 
 
 @dataclass
@@ -105,26 +117,44 @@ def _calendar(request):
     bottom = min(math.ceil(bottom / 60) * 60, 24 * 60)
     rows = (bottom - top) // ROW_MINUTES
 
+    now = timezone.now().astimezone(zone)
+    now_minutes = _minutes(now.time())
+    closed = closed_days(days[0], days[-1])
     blocks: list[Block] = []
     column_of = {}
     for index, column in enumerate(columns, start=2):
         key = (column.provider.pk if column.provider else None, column.day)
         column_of[key] = index
+        if column.day in closed:
+            blocks.append(Block(index, 2, rows, closed_label=f"Closed: {closed[column.day]}"))
+            continue
+        # Past hours are shaded and offer no booking; today's open time starts now.
+        past_until = (
+            top if column.day > now.date() else bottom if column.day < now.date() else now_minutes
+        )
+        if past_until > top:
+            blocks.append(
+                Block(index, 2, math.ceil((min(past_until, bottom) - top) / ROW_MINUTES), past=True)
+            )
         if not column.provider:
             continue
         for start, end in hours.get((column.provider.pk, column.day.weekday()), []):
+            first = max(_minutes(start), math.ceil(past_until / ROW_MINUTES) * ROW_MINUTES)
+            if first >= _minutes(end):
+                continue
+            opening = dt.time(first // 60, first % 60)
             blocks.append(
                 Block(
                     column=index,
-                    row=(_minutes(start) - top) // ROW_MINUTES + 2,
-                    span=max((_minutes(end) - _minutes(start)) // ROW_MINUTES, 1),
-                    open_label=f"{start:%H:%M} to {end:%H:%M}",
+                    row=(first - top) // ROW_MINUTES + 2,
+                    span=max((_minutes(end) - first) // ROW_MINUTES, 1),
+                    open_label=f"{opening:%H:%M} to {end:%H:%M}",
                     book_url=reverse("dashboard:appointment_new")
                     + "?"
                     + urlencode(
                         {
                             "date": column.day.isoformat(),
-                            "time": f"{start:%H:%M}",
+                            "time": f"{opening:%H:%M}",
                             "provider": column.provider.pk,
                         }
                     ),
@@ -153,6 +183,16 @@ def _calendar(request):
         {"row": (m - top) // ROW_MINUTES + 2, "text": f"{m // 60:02d}:{m % 60:02d}"}
         for m in range(top, bottom, 60)
     ]
+    now_line = None
+    today_columns = [i for (_, d), i in column_of.items() if d == now.date()]
+    if today_columns and top <= now_minutes < bottom:
+        rows_down, within = divmod(now_minutes - top, ROW_MINUTES)
+        now_line = {
+            "columns": f"{min(today_columns)} / {max(today_columns) + 1}",
+            "row": rows_down + 2,
+            "offset": round(within / ROW_MINUTES, 2),
+            "text": f"{now:%H:%M}",
+        }
     return {
         "form": form,
         "view": view,
@@ -167,6 +207,8 @@ def _calendar(request):
         "rows": rows,
         "blocks": blocks,
         "labels": labels,
+        "now_line": now_line,
+        "closed": closed,
         "booked": [a for a in appointments if a.status != AppointmentStatus.CANCELLED],
         "cancelled": cancelled,
     }
@@ -190,22 +232,44 @@ def appointment_export(request):
     return csv_response(f"{name}.csv", APPOINTMENT_COLUMNS, visits.iterator(chunk_size=1000))
 
 
-def _detail(appointment, complete_form) -> dict:
-    return {"appointment": appointment, "complete_form": complete_form, "now": timezone.now()}
+def _move_form(appointment, data=None) -> MoveVisitForm:
+    """Moving a visit: the free times of its service and length on the chosen day."""
+    local = appointment.appointment_date.astimezone(clinic_zone())
+    params = {
+        "service": appointment.service_id,
+        "duration_minutes": appointment.duration_minutes,
+        "date": (data or {}).get("date") or local.date().isoformat(),
+        "provider": (data or {}).get("provider", ""),
+    }
+    times, note = offered_times(params)
+    return MoveVisitForm(
+        data,
+        initial={"date": params["date"]},
+        providers=selectors.providers(),
+        times=times,
+        times_note=note,
+    )
+
+
+def _detail_page(request, appointment, status: int = 200, **forms):
+    context = {
+        "appointment": appointment,
+        "now": timezone.now(),
+        "complete_form": forms.get("complete_form") or CompleteForm(),
+        "cancel_form": forms.get("cancel_form") or CancelVisitForm(),
+        "move_form": forms.get("move_form") or _move_form(appointment),
+    }
+    return render(request, "dashboard/appointment.html", context, status=status)
 
 
 @login_required
 def appointment_detail(request, appointment_id: str):
     appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
-    return render(
-        request,
-        "dashboard/appointment.html",
-        _detail(appointment, CompleteForm()),
-    )
+    return _detail_page(request, appointment)
 
 
 def _initial(request) -> dict:
-    initial = {"date": clinic_today().isoformat(), "time": "09:00"}
+    initial = {"date": clinic_today().isoformat()}
     for key in ("date", "time", "provider", "service"):
         if request.GET.get(key):
             initial[key] = request.GET[key]
@@ -225,7 +289,10 @@ def _initial(request) -> dict:
 def appointment_new(request):
     providers = selectors.providers()
     if request.method == "POST":
-        form = AppointmentCreateForm(request.POST, providers=providers)
+        times, note = offered_times(request.POST)
+        form = AppointmentCreateForm(
+            request.POST, providers=providers, times=times, times_note=note
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -257,7 +324,11 @@ def appointment_new(request):
                 )
         status = 400
     else:
-        form = AppointmentCreateForm(initial=_initial(request), providers=providers)
+        initial = _initial(request)
+        times, note = offered_times(initial)
+        form = AppointmentCreateForm(
+            initial=initial, providers=providers, times=times, times_note=note
+        )
         status = 200
     return render(request, "dashboard/appointment_new.html", {"form": form}, status=status)
 
@@ -269,12 +340,7 @@ def appointment_complete(request, appointment_id: str):
     appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
     form = CompleteForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "dashboard/appointment.html",
-            _detail(appointment, form),
-            status=400,
-        )
+        return _detail_page(request, appointment, 400, complete_form=form)
     try:
         services.appointment_complete(
             actor=request.user,
@@ -283,12 +349,7 @@ def appointment_complete(request, appointment_id: str):
         )
     except ApplicationError as exc:
         form.add_error(None, exc.message)
-        return render(
-            request,
-            "dashboard/appointment.html",
-            _detail(appointment, form),
-            status=400,
-        )
+        return _detail_page(request, appointment, 400, complete_form=form)
     messages.success(request, "Marked completed.")
     return redirect("dashboard:appointment", appointment.pk)
 
@@ -310,12 +371,61 @@ def _status_action(request, appointment_id: str, change, done: str):
 @requires("appointments.change_appointment")
 @require_POST
 def appointment_cancel(request, appointment_id: str):
-    return _status_action(
-        request,
-        appointment_id,
-        services.appointment_cancel,
-        "Appointment cancelled; the time is free again.",
-    )
+    """Cancel with a reason; the patient told (with a note) unless staff untick it."""
+    appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
+    form = CancelVisitForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.appointment_cancel(
+                actor=request.user,
+                appointment_id=appointment.pk,
+                reason=data["reason"],
+                notify=data["tell_patient"],
+                note=data["note"],
+            )
+        except ApplicationError as exc:  # no longer cancellable: the page shows why
+            messages.error(request, exc.message)
+            return redirect("dashboard:appointment", appointment.pk)
+        else:
+            told = "the patient is told" if data["tell_patient"] else "the patient is not told"
+            messages.success(request, f"Appointment cancelled; the time is free again and {told}.")
+            return redirect("dashboard:appointment", appointment.pk)
+    return _detail_page(request, appointment, 400, cancel_form=form)
+
+
+@login_required
+@requires("appointments.change_appointment")
+@require_POST
+def appointment_move(request, appointment_id: str):
+    """Move to a free time staff pick; the patient is told (messaging.visits)."""
+    appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
+    form = _move_form(appointment, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            moved = services.appointment_reschedule(
+                actor=request.user,
+                appointment_id=appointment.pk,
+                appointment_date=clinic_start(data["date"], data["time"]),
+                by=ChangedBy.STAFF,
+                provider_id=data["provider"] or None,
+            )
+        except ApplicationError as exc:
+            now_is = services.appointment_get(appointment_id=appointment.pk)
+            if now_is.status not in LIVE_STATUSES or now_is.appointment_date <= timezone.now():
+                messages.error(request, exc.message)  # moved, cancelled or begun meanwhile
+                return redirect("dashboard:appointment", appointment.pk)
+            form.add_error(None, exc.message)
+        else:
+            local = moved.appointment_date.astimezone(clinic_zone())
+            messages.success(
+                request,
+                f"Moved to {local:%a %b} {local.day} at {local:%H:%M} with {moved.provider}; "
+                "the patient is told.",
+            )
+            return redirect("dashboard:appointment", moved.pk)
+    return _detail_page(request, appointment, 400, move_form=form)
 
 
 @login_required

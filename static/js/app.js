@@ -66,3 +66,26 @@ document.addEventListener("change", (event) => {
   }
 });
 document.querySelectorAll("[data-counter]").forEach(updateCounter);
+
+// The staff booking form (data-times-url) offers the free times of the chosen service,
+// provider, day and length: refreshed from the server whenever one of them changes.
+document.addEventListener("change", async (event) => {
+  const form = event.target.form;
+  const watched = ["service", "provider", "date", "duration_minutes"];
+  if (!form || !form.dataset.timesUrl || !watched.includes(event.target.name)) {
+    return;
+  }
+  const params = new URLSearchParams();
+  watched.forEach((name) => params.set(name, form.elements[name].value));
+  const response = await fetch(`${form.dataset.timesUrl}?${params}`, {
+    headers: { Accept: "application/json" },
+  });
+  if (!response.ok) {
+    return;
+  }
+  const { times, note } = await response.json();
+  const select = form.elements.time;
+  const kept = select.value;
+  select.replaceChildren(...times.map((t) => new Option(t, t, false, t === kept)));
+  document.getElementById("times-note").textContent = note;
+});

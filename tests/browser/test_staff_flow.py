@@ -33,7 +33,7 @@ def test_log_in_reply_from_the_handoff_queue_and_hand_back_to_the_ai(demo, new_p
     expect(definition).to_be_hidden()
     kpi.hover()
     expect(definition).to_be_visible()
-    expect(definition).to_contain_text("Appointments created since the 1st of this month")
+    expect(definition).to_contain_text("Appointments created in the period")
     page.screenshot(path=str(SCREENSHOTS / "02b-home-kpi-definition.png"))
 
     page.get_by_role("navigation", name="Main").get_by_role(
