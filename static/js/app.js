@@ -89,3 +89,16 @@ document.addEventListener("change", async (event) => {
   select.replaceChildren(...times.map((t) => new Option(t, t, false, t === kept)));
   document.getElementById("times-note").textContent = note;
 });
+
+// On a phone the main navigation folds behind its Menu button (shown only where this script
+// runs; without it the links simply wrap).
+document.querySelectorAll(".menu-toggle").forEach((button) => {
+  const topbar = button.closest(".topbar");
+  button.hidden = false;
+  topbar.classList.add("foldable");
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    topbar.classList.toggle("open", open);
+  });
+});
