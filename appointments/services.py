@@ -67,6 +67,7 @@ NOT_MOVABLE = "This visit is no longer upcoming, so it cannot be moved."
 OFF_GRID = "Appointments start on a quarter hour (:00, :15, :30 or :45)."
 IN_THE_PAST = "That time has already passed."
 NOTE_MAX = 500  # staff's words to the patient at the end of a cancellation notice
+NOTES_MAX = 2000  # staff's notes on a visit
 MIN_MINUTES, MAX_MINUTES = 5, 480
 
 
@@ -458,6 +459,19 @@ def appointment_confirm(
         details={"by": by, "campaign_id": appointment.campaign_id},
     )
     return appointment
+
+
+def appointment_notes_set(*, actor: User | None, appointment_id: str, notes: str) -> bool:
+    """Staff's notes on a visit, for the team (never sent). False when they were the same."""
+    notes = notes.strip()
+    if len(notes) > NOTES_MAX:
+        raise ApplicationError(f"Keep the notes under {NOTES_MAX} characters.")
+    appointment = appointment_get(appointment_id=appointment_id)
+    if notes == appointment.notes:
+        return False
+    Appointment.objects.filter(pk=appointment.pk).update(notes=notes, updated_at=timezone.now())
+    audit_record(actor=actor, action="appointment_notes", target=appointment)
+    return True
 
 
 def appointment_complete(

@@ -598,3 +598,13 @@ class MoveVisitForm(NoColon, forms.Form):
         ]
         self.fields["time"].offer(times, self.data.get("time") if self.is_bound else None)
         self.times_note = times_note
+
+
+class VisitNotesForm(NoColon, forms.Form):
+    notes = forms.CharField(
+        label="Notes for the team",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea({"rows": 3}),
+        help_text="Never sent to the patient.",
+    )

@@ -60,6 +60,11 @@ urlpatterns = [
         name="appointment_cancel",
     ),
     path(
+        "appointments/<str:appointment_id>/notes/",
+        appointments.appointment_notes,
+        name="appointment_notes",
+    ),
+    path(
         "appointments/<str:appointment_id>/move/",
         appointments.appointment_move,
         name="appointment_move",

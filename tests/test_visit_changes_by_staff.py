@@ -14,6 +14,7 @@ from appointments.services import appointment_create_manual
 from campaigns.choices import MessageKind
 from campaigns.models import Interaction
 from dentalai.clinic_time import clinic_zone
+from dentalai.models import AuditEntry
 from messaging.models import OutboxMessage
 from messaging.visits import visit_confirmation_send
 from tests.scheduler_fixtures import q_sync
@@ -260,3 +261,24 @@ def test_the_day_grid_holds_every_visit_with_its_service_now_and_the_past(staff,
     opens = [b for b in blocks if b.book_url]
     assert opens and all("time=10%3A30" in b.book_url for b in opens)  # booking starts after now
     assert 'class="now-line"' in response.text
+
+
+def test_staff_keep_notes_on_a_visit_audited_and_never_sent(staff, manager, clinic):
+    booked = visit(manager, clinic, at(TUESDAY, 10))
+
+    saved = staff.post(
+        f"/appointments/{booked.pk}/notes/",
+        {"notes": "  Needs the wheelchair ramp.  "},
+        follow=True,
+    )
+    same = staff.post(
+        f"/appointments/{booked.pk}/notes/", {"notes": "Needs the wheelchair ramp."}, follow=True
+    )
+    too_long = staff.post(f"/appointments/{booked.pk}/notes/", {"notes": "x" * 2001})
+
+    assert "Notes saved." in saved.text and "Nothing changed." in same.text
+    assert too_long.status_code == 400
+    booked.refresh_from_db()
+    assert booked.notes == "Needs the wheelchair ramp."
+    assert AuditEntry.objects.filter(action="appointment_notes", actor=manager).count() == 1
+    assert not OutboxMessage.objects.filter(body__contains="wheelchair").exists()

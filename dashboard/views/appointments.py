@@ -25,6 +25,7 @@ from dashboard.forms import (
     CancelVisitForm,
     CompleteForm,
     MoveVisitForm,
+    VisitNotesForm,
     clinic_start,
 )
 from dashboard.views.common import get_or_404
@@ -258,6 +259,8 @@ def _detail_page(request, appointment, status: int = 200, **forms):
         "complete_form": forms.get("complete_form") or CompleteForm(),
         "cancel_form": forms.get("cancel_form") or CancelVisitForm(),
         "move_form": forms.get("move_form") or _move_form(appointment),
+        "notes_form": forms.get("notes_form")
+        or VisitNotesForm(initial={"notes": appointment.notes}),
     }
     return render(request, "dashboard/appointment.html", context, status=status)
 
@@ -447,3 +450,18 @@ def appointment_no_show(request, appointment_id: str):
         services.appointment_no_show,
         "Marked a no-show; the patient is sent one message with a link to book again.",
     )
+
+
+@login_required
+@requires("appointments.change_appointment")
+@require_POST
+def appointment_notes(request, appointment_id: str):
+    appointment = get_or_404(services.appointment_get, appointment_id=appointment_id)
+    form = VisitNotesForm(request.POST)
+    if form.is_valid():
+        changed = services.appointment_notes_set(
+            actor=request.user, appointment_id=appointment.pk, notes=form.cleaned_data["notes"]
+        )
+        messages.success(request, "Notes saved." if changed else "Nothing changed.")
+        return redirect("dashboard:appointment", appointment.pk)
+    return _detail_page(request, appointment, 400, notes_form=form)
