@@ -19,6 +19,8 @@ TRIGRAM_MIN = 0.3
 # Shorter words must match their start: "al" is not a typo of "ali" or "eli".
 TYPO_MIN_LETTERS = 4
 LONG_WORD = 8
+# More names than this one typo away from a query are more than anyone reads.
+CLOSE_MAX = 500
 
 
 def fold(text: str) -> str:
@@ -39,7 +41,10 @@ def patients_matching(patients: QuerySet, q: str) -> QuerySet:
         match |= Q(phone__contains=digits)
     words = fold(q).split()
     if any(c.isalpha() for c in q) and "@" not in q:
-        match |= Q(pk__in=_names_close_to(_candidates(patients, words), words))
+        # SQLite's icontains folds ASCII only: a name the query matches that way is found already.
+        already = q.casefold() if q.isascii() else None
+        close = _names_close_to(_candidates(patients, words), words, already=already)
+        match |= Q(pk__in=close)
     return patients.filter(match)
 
 
@@ -55,14 +60,19 @@ def _candidates(patients: QuerySet, words: list[str]) -> QuerySet:
     return patients.annotate(closeness=closeness).filter(closeness__gte=TRIGRAM_MIN)
 
 
-def _names_close_to(patients: QuerySet, words: list[str]) -> list:
+def _names_close_to(patients: QuerySet, words: list[str], *, already: str | None) -> list:
     """The patients whose name has, for every word typed, a word that starts with it or is
-    within a typo of it."""
+    within a typo of it — leaving out the names containing `already` (the query's own match)
+    and stopping at CLOSE_MAX, so the list stays a short IN (…) whatever the clinic's size."""
     ids = []
     for pk, name in patients.values_list("pk", "name").iterator(chunk_size=2000):
+        if already is not None and already in name.casefold():
+            continue
         name_words = fold(name).split()
         if all(_word_close(word, name_words) for word in words):
             ids.append(pk)
+            if len(ids) >= CLOSE_MAX:
+                break
     return ids
 
 
