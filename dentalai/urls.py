@@ -1,7 +1,5 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from dashboard.views.auth import LoginView
 from dashboard.views.home import home
@@ -17,8 +15,7 @@ handler500 = "dentalai.views.server_error"
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    # Browsers ask for /favicon.ico whatever the page links (the admin's pages, a PDF viewer).
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon, name="favicon"),
     # One login door for the dashboard and the admin: the throttled one.
     path("admin/login/", LoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),

@@ -1,7 +1,8 @@
 import sys
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
@@ -28,3 +29,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if database_unavailable(sys.exc_info()[1]):
         return error_response(request, 503)
     return defaults.server_error(request)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links (the admin's pages, a PDF viewer).
+    The static URL is read per request: the manifest of hashed names exists only once
+    collectstatic has run."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

@@ -93,3 +93,11 @@ def test_every_model_of_ours_declares_a_portable_primary_key():
 @pytest.mark.django_db
 def test_the_migrations_match_the_models():
     call_command("makemigrations", check=True, dry_run=True, verbosity=0)
+
+
+def test_the_favicon_is_found_where_browsers_look(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
+    assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/login/").text
