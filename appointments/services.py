@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from appointments.availability import (
     MAX_DURATION,
+    ServiceCalendar,
     day_offered,
     held_span,
     service_calendar,
@@ -38,7 +39,7 @@ from appointments.signals import (
     appointment_unbooked,
 )
 from appointments.slots import GRID, is_on_grid, slot_starts
-from appointments.status import HOLDING_STATUSES, LIVE_STATUSES, appointment_move
+from appointments.status import HOLDING_STATUSES, LIVE_STATUSES, appointment_move, is_movable
 from dentalai.audit import audit_record
 from dentalai.choices import Channel
 from dentalai.clinic_time import clinic_today, clinic_zone, local_day_bounds
@@ -376,17 +377,9 @@ def appointment_create_manual(
     minutes = duration_minutes or service.duration_minutes
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
         raise ApplicationError(f"duration_minutes: between {MIN_MINUTES} and {MAX_MINUTES}.")
-    if not is_on_grid(start):
-        raise ApplicationError(OFF_GRID)
-    if start < now:
-        raise ApplicationError(IN_THE_PAST)
-    day = clinic_today(start)
-    if closed := closed_message(day):
+    cal, free = _staff_free_providers(service, start, minutes, now)
+    if closed := closed_message(clinic_today(start)):
         raise Conflict(closed)
-
-    day_start, day_end = local_day_bounds(day)
-    cal = service_calendar(service, start=day_start, end=day_end)
-    free = cal.free_providers(start, held_span(start, minutes)[1] - start)
     if provider_id:
         if provider_id not in cal.provider_ids:
             provider = User.objects.filter(pk=str(provider_id), is_active=True).first()
@@ -579,7 +572,7 @@ def appointment_reschedule(
     visit (appointment_moved, not appointment_unbooked)."""
     now = now or timezone.now()
     old = appointment_get(appointment_id=appointment_id)
-    if old.status not in LIVE_STATUSES or old.appointment_date <= now:
+    if not is_movable(old, now):
         raise Conflict(NOT_MOVABLE)
     start = _as_utc(appointment_date)
     if start == old.appointment_date:
@@ -587,7 +580,9 @@ def appointment_reschedule(
     if closed := closed_message(clinic_today(start)):
         raise Conflict(closed)
     if by == ChangedBy.STAFF:
-        providers = _staff_move_providers(old, start, provider_id, now)
+        _, providers = _staff_free_providers(old.service, start, old.duration_minutes, now)
+        if provider_id:
+            providers = [provider_id] if provider_id in providers else []
     else:
         offered = day_offered(old.service, day=clinic_today(start), now=now)
         providers = offered.get(start)
@@ -637,21 +632,19 @@ def appointment_reschedule(
     return appointment_get(appointment_id=new.pk)
 
 
-def _staff_move_providers(
-    old: Appointment, start: dt.datetime, provider_id: str | None, now: dt.datetime
-) -> list[str]:
-    """Who can take the visit at `start` when staff move it: the providers free then for its
-    whole length, or only the one they named."""
+def _staff_free_providers(
+    service: Service, start: dt.datetime, minutes: int, now: dt.datetime
+) -> tuple[ServiceCalendar, list[str]]:
+    """Staff booking or moving a visit: any quarter-hour start not in the past (no lead time,
+    no booking-page step); the day's calendar of the service and the providers free from
+    `start` for `minutes` inside their working hours."""
     if not is_on_grid(start):
         raise ApplicationError(OFF_GRID)
     if start < now:
         raise ApplicationError(IN_THE_PAST)
     day_start, day_end = local_day_bounds(clinic_today(start))
-    cal = service_calendar(old.service, start=day_start, end=day_end)
-    free = cal.free_providers(start, held_span(start, old.duration_minutes)[1] - start)
-    if provider_id:
-        return [provider_id] if provider_id in free else []
-    return free
+    cal = service_calendar(service, start=day_start, end=day_end)
+    return cal, cal.free_providers(start, held_span(start, minutes)[1] - start)
 
 
 def appointment_no_show(*, actor: User | None, appointment_id: str) -> Appointment:

@@ -33,6 +33,13 @@ _DONE = {
 CHANGED_MEANWHILE = "The appointment changed while this request was handled; reload it and retry."
 
 
+def is_movable(appointment, now=None) -> bool:
+    """Still upcoming and live: the patient or staff may move it (or join it to the ASAP list)."""
+    return appointment.status in LIVE_STATUSES and appointment.appointment_date > (
+        now or timezone.now()
+    )
+
+
 def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 
 from appointments.availability import day_offered, month_availability
@@ -32,7 +31,7 @@ from appointments.services import (
     appointment_reschedule,
     link_booked_visit,
 )
-from appointments.status import LIVE_STATUSES
+from appointments.status import is_movable
 from appointments.visit_links import (
     VISIT_LINK_INVALID,
     visit_token_appointment_id,
@@ -73,7 +72,7 @@ def _visit_link(token: str) -> Link:
     visit = visit.filter(pk=appointment_id).first() if appointment_id else None
     if visit is None:
         return Link(problem=VISIT_LINK_INVALID)
-    if visit.status not in LIVE_STATUSES or visit.appointment_date <= timezone.now():
+    if not is_movable(visit):
         return Link(problem="This visit can no longer be moved.")
     return Link(token=token, first_name=visit.patient.first_name, moving=visit)
 

@@ -17,7 +17,7 @@ from appointments import services
 from appointments.choices import AppointmentStatus, ChangedBy
 from appointments.closures import closed_days
 from appointments.exports import APPOINTMENT_COLUMNS
-from appointments.status import LIVE_STATUSES
+from appointments.status import is_movable
 from dashboard import selectors
 from dashboard.forms import (
     AppointmentCreateForm,
@@ -253,9 +253,11 @@ def _move_form(appointment, data=None) -> MoveVisitForm:
 
 
 def _detail_page(request, appointment, status: int = 200, **forms):
+    now = timezone.now()
     context = {
         "appointment": appointment,
-        "now": timezone.now(),
+        "now": now,
+        "movable": is_movable(appointment, now),
         "complete_form": forms.get("complete_form") or CompleteForm(),
         "cancel_form": forms.get("cancel_form") or CancelVisitForm(),
         "move_form": forms.get("move_form") or _move_form(appointment),
@@ -415,8 +417,7 @@ def appointment_move(request, appointment_id: str):
                 provider_id=data["provider"] or None,
             )
         except ApplicationError as exc:
-            now_is = services.appointment_get(appointment_id=appointment.pk)
-            if now_is.status not in LIVE_STATUSES or now_is.appointment_date <= timezone.now():
+            if not is_movable(services.appointment_get(appointment_id=appointment.pk)):
                 messages.error(request, exc.message)  # moved, cancelled or begun meanwhile
                 return redirect("dashboard:appointment", appointment.pk)
             form.add_error(None, exc.message)
