@@ -18,7 +18,7 @@ from appointments.choices import AppointmentStatus
 from appointments.models import Appointment, CalendarFeed
 from dentalai.audit import audit_record
 from dentalai.clinic_time import clinic_zone
-from dentalai.signed import SignedIdError, signed_id, signed_id_read
+from dentalai.signed import SignedIdError, lasting_signed_id, signed_id_read
 
 PRODUCT_ID = "-//DentalAI//Calendar feed//EN"
 SALT = "appointments.calendar-feed"
@@ -37,7 +37,7 @@ STATUS = {
 
 
 def feed_url(feed: CalendarFeed) -> str:
-    token = signed_id(feed.pk, salt=SALT, field="feed")
+    token = lasting_signed_id(feed.pk, salt=SALT, field="feed")
     return settings.SITE_URL + reverse("dashboard:calendar_feed", args=[token])
 
 

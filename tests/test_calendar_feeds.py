@@ -5,13 +5,14 @@ the feed shows more; cancelled visits leave it; a revoked or forged URL shows no
 import datetime as dt
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
 from appointments.choices import AppointmentStatus, CreatedFrom
-from appointments.feeds import feed_url
+from appointments.feeds import SALT, feed_url
 from appointments.models import Appointment, CalendarFeed
 from dentalai.models import AuditEntry
 from dentalai.signed import signed_id
@@ -130,6 +131,20 @@ def test_a_revoked_or_forged_url_shows_nothing(staff, clinic, visits):
     assert feed_url(feed) not in staff.get(FEEDS).content.decode()
     assert CalendarFeed.objects.get().revoked_at is not None
     assert AuditEntry.objects.filter(action="calendar_feed_revoke").count() == 1
+
+
+def test_a_feed_keeps_one_address_and_one_made_before_still_works(staff, visits):
+    feed = make_feed(staff)
+    first = feed_url(feed)
+
+    with time_machine.travel(timezone.now() + dt.timedelta(days=30)):
+        later = feed_url(feed)
+    # An address given out when feeds carried a timestamp in their token.
+    earlier = reverse("dashboard:calendar_feed", args=[signed_id(feed.pk, salt=SALT, field="feed")])
+
+    assert first == later  # the page shows the same address however often it is opened
+    assert Client().get(first.removeprefix("http://127.0.0.1:8000")).status_code == 200
+    assert Client().get(earlier).status_code == 200
 
 
 def test_reading_a_feed_is_recorded_for_staff_to_see(staff, visits):
