@@ -152,8 +152,16 @@ class Retrieved:
 
 
 def question_clauses(text: str) -> list[str]:
-    """The sentences of a reply that ask something; the whole reply when none looks like one."""
-    found = [s for s in sentences(text) if "?" in s or _QUESTION_START.match(s)]
+    """The sentences of a reply that ask something, each after the sentence before it, which
+    often says what it asks about ("My son is 2. Is he too young?", "I want the whitening. How
+    long does it take?"); the whole reply when none looks like one. The question is always a
+    clause's last sentence."""
+    said = sentences(text)
+    found = [
+        " ".join(said[max(0, i - 1) : i + 1])
+        for i, s in enumerate(said)
+        if "?" in s or _QUESTION_START.match(s)
+    ]
     return found or [text]
 
 
@@ -223,7 +231,8 @@ def retrieve(
         weights=weights,
         gives=[g for kind, _, g in _ASKS if kind in asked_kinds(question)],
         specific={t for t in subject if weights.get(t, UNSEEN_WEIGHT) >= SPECIFIC_WEIGHT},
-        named=named_things(question) - set(terms(kb.clinic_name)),
+        # What the question itself names: the sentence before it may name a child, a street.
+        named=named_things((sentences(question) or [""])[-1]) - set(terms(kb.clinic_name)),
         dense=dense,
         lexical=lexical,
         score=dense + LEXICAL_WEIGHT * lexical,

@@ -32,8 +32,11 @@ from tests.agent_fixtures import (  # noqa: F401 - fixtures
 )
 
 # The levels measured when the brain was last trained (docs/AGENT.md), less a small margin.
-DEV_ACCURACY = 0.88
-REGRESSION_ACCURACY = 0.85
+DEV_ACCURACY = 0.9
+# Over the regression sets pooled (n = 440); each set alone may move more — a set of 31
+# replies moves three points a reply.
+REGRESSION_ACCURACY = 0.88
+REGRESSION_SET_ACCURACY = 0.8
 
 
 @pytest.fixture(scope="module")
@@ -162,34 +165,43 @@ def test_every_eval_reply_ends_in_one_of_the_five_actions_with_no_foreign_link()
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.mark.parametrize(
-    ("cases", "kb_file"),
-    [
-        (DATA / "second_clinic_cases.jsonl", DATA / "second_clinic_kb.md"),
-        (DATA / "more_dev_clinic_cases.jsonl", DEV_KB),
-        (DATA / "gen2_pediatric_cases.jsonl", DATA / "gen2_pediatric_kb.md"),
-        (DATA / "gen2_rural_tune_cases.jsonl", DATA / "gen2_rural_kb.md"),
-        (DATA / "gen3_harbor_cases.jsonl", DATA / "gen3_harbor_kb.md"),
-        (DATA / "gen2_ortho_cases.jsonl", DATA / "gen2_ortho_kb.md"),
-        (DATA / "gen2_rural_holdout_cases.jsonl", DATA / "gen2_rural_kb.md"),
-    ],
-    ids=[
-        "second-clinic",
-        "more-dev-clinic-replies",
-        "pediatric-clinic",
-        "rural-clinic-first-half",
-        "city-clinic",
-        "orthodontics-clinic",
-        "rural-clinic-second-half",
-    ],
-)
-def test_the_offline_brain_holds_its_level_on_clinics_it_was_not_trained_on(cases, kb_file):
-    knowledge = KnowledgeBase.from_markdown(kb_file.read_text())
-    outcomes = evaluate(load_cases(cases), knowledge, get_brain("offline"))
+REGRESSION_SETS = {
+    "second-clinic": ("second_clinic_cases.jsonl", DATA / "second_clinic_kb.md"),
+    "more-dev-clinic-replies": ("more_dev_clinic_cases.jsonl", DEV_KB),
+    "pediatric-clinic": ("gen2_pediatric_cases.jsonl", DATA / "gen2_pediatric_kb.md"),
+    "rural-clinic-first-half": ("gen2_rural_tune_cases.jsonl", DATA / "gen2_rural_kb.md"),
+    "city-clinic": ("gen3_harbor_cases.jsonl", DATA / "gen3_harbor_kb.md"),
+    "orthodontics-clinic": ("gen2_ortho_cases.jsonl", DATA / "gen2_ortho_kb.md"),
+    "rural-clinic-second-half": ("gen2_rural_holdout_cases.jsonl", DATA / "gen2_rural_kb.md"),
+}
+
+
+@pytest.fixture(scope="module")
+def regression_outcomes():
+    brain = get_brain("offline")
+    return {
+        name: evaluate(
+            load_cases(DATA / cases), KnowledgeBase.from_markdown(kb_file.read_text()), brain
+        )
+        for name, (cases, kb_file) in REGRESSION_SETS.items()
+    }
+
+
+@pytest.mark.parametrize("name", REGRESSION_SETS)
+def test_the_offline_brain_holds_its_level_on_each_clinic_it_was_not_trained_on(
+    regression_outcomes, name
+):
+    outcomes = regression_outcomes[name]
     accuracy = sum(o.predicted == o.case.action for o in outcomes) / len(outcomes)
-    assert accuracy >= REGRESSION_ACCURACY
+    assert accuracy >= REGRESSION_SET_ACCURACY
     assert precision_recall(outcomes, Action.OPT_OUT) == (1.0, 1.0)
     assert precision_recall(outcomes, Action.ANSWER_QUESTION)[0] >= 0.9
+
+
+def test_the_offline_brain_holds_its_level_over_all_those_clinics(regression_outcomes):
+    pooled = [o for outcomes in regression_outcomes.values() for o in outcomes]
+    accuracy = sum(o.predicted == o.case.action for o in pooled) / len(pooled)
+    assert accuracy >= REGRESSION_ACCURACY
 
 
 def test_the_offline_brain_reads_replies_to_a_visits_reminder_on_a_clinic_it_was_not_trained_on():
@@ -227,6 +239,19 @@ An adult cleaning costs $120 without insurance. A child's cleaning costs $80.
         ("how much is a single implant?", Action.HANDOFF, ""),
         ("are you open on thanksgiving?", Action.HANDOFF, ""),
         ("how long does a cleaning take?", Action.HANDOFF, ""),
+        # What a question asks about is often in the sentence before it.
+        (
+            "I've been thinking about the implant-supported denture for a while now. How much"
+            " is it?",
+            Action.ANSWER_QUESTION,
+            "Implant-Supported Dentures",
+        ),
+        ("I work Fridays. Are you open then?", Action.ANSWER_QUESTION, "Office Hours"),
+        (
+            "My son Diego is 8. How much is a cleaning for him?",
+            Action.ANSWER_QUESTION,
+            "Cleaning Prices",
+        ),
         ("sounds good, send me the link", Action.SEND_BOOKING_LINK, ""),
         ("we moved out of state last spring, thanks anyway", Action.CLOSE_DECLINED, ""),
     ],
