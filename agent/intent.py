@@ -116,13 +116,76 @@ class Linear:
         )
 
 
+def unit(vector: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm else vector
+
+
+def _as_kept(vectors) -> np.ndarray:
+    return np.asarray(vectors, dtype=np.float16).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class AnswerMemory:
+    """The corpus's questions, the sentences their candidate articles offered, and whether those
+    answered them. A question like one seen at another clinic is answered by sentences like the
+    ones that answered it there, and not by sentences like that clinic's near-misses (the length
+    of the whole treatment to "how long is the braces-off visit?")."""
+
+    questions: np.ndarray  # a unit vector per question
+    sentences: np.ndarray  # a unit vector per set of quoted sentences
+    question_of: np.ndarray  # per pair: its question's row
+    sentences_of: np.ndarray  # per pair: its sentences' row
+    answered: np.ndarray  # per pair: did those sentences answer that question
+
+    @classmethod
+    def stored(cls, questions, sentences, question_of, sentences_of, answered) -> "AnswerMemory":
+        """Vectors as they are kept in the weights file (float16), so training weighs what
+        deciding will read."""
+        return cls(
+            _as_kept(questions),
+            _as_kept(sentences),
+            np.asarray(question_of, dtype=np.int32),
+            np.asarray(sentences_of, dtype=np.int32),
+            np.asarray(answered, dtype=bool),
+        )
+
+    def evidence(self, question, quoted, *, exclude: np.ndarray | None = None) -> list[float]:
+        """How much (question, quoted) is like a pair that answered and like one that did not:
+        the best product of the questions' and the sentences' cosines, each. `exclude` masks
+        pairs out (in training, those of the question's own clinic)."""
+        score = (self.questions @ unit(question))[self.question_of] * (
+            self.sentences @ unit(quoted)
+        )[self.sentences_of]
+        if exclude is not None:
+            score = np.where(exclude, -1.0, score)
+        like_answer = float(score[self.answered].max(initial=-1.0))
+        like_miss = float(score[~self.answered].max(initial=-1.0))
+        return [like_answer, like_miss, like_answer - like_miss]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "memory_questions": self.questions.astype(np.float16),
+            "memory_sentences": self.sentences.astype(np.float16),
+            "memory_question_of": self.question_of,
+            "memory_sentences_of": self.sentences_of,
+            "memory_answered": self.answered,
+        }
+
+    @classmethod
+    def from_arrays(cls, data) -> "AnswerMemory":
+        fields = ("questions", "sentences", "question_of", "sentences_of", "answered")
+        return cls.stored(*(data[f"memory_{name}"] for name in fields))
+
+
 @dataclass(frozen=True)
 class Model:
     intent: Linear  # reply features -> one of the five intents above
     words: Linear  # the reply's TF-IDF -> the same intents
     lexical: Lexical
     reason: Linear  # reply features -> handoff reason (for the staff summary)
-    answer: Linear  # retrieval evidence -> (no, yes)
+    answer: Linear  # retrieval evidence and the memory's -> (no, yes)
+    answer_memory: AnswerMemory
     min_confidence: float  # below it, a person decides
     opt_out_confidence: float  # the classifier alone opts out only above this
     answer_threshold: float
@@ -165,8 +228,11 @@ class Model:
         probs = self.reason.probabilities(features)[0]
         return self.reason.classes[int(np.argmax(probs))]
 
-    def answerable(self, evidence: list[float]) -> float:
-        return float(self.answer.probabilities(np.asarray(evidence, dtype=np.float32))[0, 1])
+    def answerable(self, hit) -> float:
+        """How likely the sentences of `hit` (an `agent.retrieval.Retrieved`) answer its
+        question."""
+        evidence = answer_features(hit, self.answer_memory)
+        return float(self.answer.probabilities(evidence)[0, 1])
 
     def save(self, path: Path = MODEL_PATH) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,6 +243,7 @@ class Model:
             "idf": self.lexical.idf,
             **self.reason.to_arrays("reason"),
             **self.answer.to_arrays("answer"),
+            **self.answer_memory.to_arrays(),
             "min_confidence": np.array(self.min_confidence),
             "opt_out_confidence": np.array(self.opt_out_confidence),
             "answer_threshold": np.array(self.answer_threshold),
@@ -206,6 +273,7 @@ class Model:
                 lexical=Lexical.from_arrays(data["vocabulary"], data["idf"]),
                 reason=Linear.from_arrays(data, "reason"),
                 answer=Linear.from_arrays(data, "answer"),
+                answer_memory=AnswerMemory.from_arrays(data),
                 min_confidence=float(data["min_confidence"]),
                 opt_out_confidence=float(data["opt_out_confidence"]),
                 answer_threshold=float(data["answer_threshold"]),
@@ -235,9 +303,16 @@ def _sure(
     return (label, p) if label in allowed and p >= floor else None
 
 
+def answer_features(hit, memory: AnswerMemory, exclude: np.ndarray | None = None) -> np.ndarray:
+    """What the answerability check weighs: the knowledge base's evidence and the memory's."""
+    remembered = memory.evidence(hit.question, hit.quoted, exclude=exclude)
+    return np.concatenate([hit.features(), remembered]).astype(np.float32)
+
+
 def _f32(value: np.ndarray) -> np.ndarray:
+    """float64 kept as float32 (float16 vectors stay as they are)."""
     value = np.asarray(value)
-    return value.astype(np.float32) if value.dtype.kind == "f" else value
+    return value.astype(np.float32) if value.dtype == np.float64 else value
 
 
 @functools.cache

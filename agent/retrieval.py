@@ -124,7 +124,8 @@ class Retrieved:
     names_known: bool  # the article names every thing the question names ("Aetna", "French")
     title_overlap: bool
     missing: float  # the weight of the most specific subject term the article never uses
-    agreement: np.ndarray  # question vector x the quoted sentences' vector, per dimension
+    question: np.ndarray  # the question's vector
+    quoted: np.ndarray  # the quoted sentences' vector (their mean)
 
     @property
     def eligible(self) -> bool:
@@ -132,9 +133,10 @@ class Retrieved:
         return self.kind_given and self.names_known
 
     def features(self) -> np.ndarray:
-        """What the answerability check weighs: where question and sentences agree in meaning,
-        and the scalar evidence."""
-        return np.concatenate([self.agreement, self.scalars()]).astype(np.float32)
+        """What the answerability check weighs of this knowledge base alone: where question and
+        sentences agree in meaning (per dimension), and the scalar evidence."""
+        agreement = self.question * self.quoted
+        return np.concatenate([agreement, self.scalars()]).astype(np.float32)
 
     def scalars(self) -> list[float]:
         return [
@@ -287,7 +289,8 @@ def _evidence(kb: KnowledgeBase, q: _Scored, best: int) -> Retrieved:
         missing=max(
             (q.weights.get(t, UNSEEN_WEIGHT) for t in q.subject if t not in known), default=0.0
         ),
-        agreement=q.vector * kb.matrix[chosen].mean(axis=0),
+        question=q.vector,
+        quoted=kb.matrix[chosen].mean(axis=0),
     )
 
 

@@ -35,7 +35,7 @@ from tests.agent_fixtures import (  # noqa: F401 - fixtures
 DEV_ACCURACY = 0.9
 # Over the regression sets pooled (n = 440); each set alone may move more — a set of 31
 # replies moves three points a reply.
-REGRESSION_ACCURACY = 0.88
+REGRESSION_ACCURACY = 0.9
 REGRESSION_SET_ACCURACY = 0.8
 
 
@@ -195,13 +195,15 @@ def test_the_offline_brain_holds_its_level_on_each_clinic_it_was_not_trained_on(
     accuracy = sum(o.predicted == o.case.action for o in outcomes) / len(outcomes)
     assert accuracy >= REGRESSION_SET_ACCURACY
     assert precision_recall(outcomes, Action.OPT_OUT) == (1.0, 1.0)
-    assert precision_recall(outcomes, Action.ANSWER_QUESTION)[0] >= 0.9
+    # 6 to 29 answers a set: one wrong answer moves this by 3 to 15 points.
+    assert precision_recall(outcomes, Action.ANSWER_QUESTION)[0] >= 0.85
 
 
 def test_the_offline_brain_holds_its_level_over_all_those_clinics(regression_outcomes):
     pooled = [o for outcomes in regression_outcomes.values() for o in outcomes]
     accuracy = sum(o.predicted == o.case.action for o in pooled) / len(pooled)
     assert accuracy >= REGRESSION_ACCURACY
+    assert precision_recall(pooled, Action.ANSWER_QUESTION)[0] >= 0.9
 
 
 def test_the_offline_brain_reads_replies_to_a_visits_reminder_on_a_clinic_it_was_not_trained_on():

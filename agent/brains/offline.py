@@ -191,7 +191,7 @@ class OfflineBrain:
 
     def best_answer(self, candidates: list[Retrieved]) -> Retrieved | None:
         """The candidate article most likely to answer, if it is likely enough."""
-        scored = [(self.model.answerable(h.features()), h) for h in candidates if h.eligible]
+        scored = [(self.model.answerable(h), h) for h in candidates if h.eligible]
         if not scored:
             return None
         p, hit = max(scored, key=lambda pair: pair[0])
