@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from appointments.booking_links import LINK_EXPIRED, LINK_INVALID, booking_token_make
 from appointments.choices import AppointmentStatus, CreatedFrom
@@ -14,6 +13,7 @@ from campaigns.choices import BookingStatus, CampaignStatus, CampaignType
 from campaigns.models import Campaign
 from dentalai.choices import Channel
 from patients.models import Patient
+from tests.clinic_clock import clinic_clock_stopped_at
 
 # Monday 6 January 2031, 07:00 in New York: the clinic (conftest: weekdays 09:00-17:00) has the
 # whole day ahead, after the two-hour lead time.
@@ -23,11 +23,8 @@ DAY = "2031-01-06"
 
 @pytest.fixture(autouse=True)
 def frozen(settings):
-    settings.CLINIC_TIME_ZONE = "America/New_York"
-    cache.clear()
-    with time_machine.travel(NOW, tick=False):
+    with clinic_clock_stopped_at(settings, NOW):
         yield
-    cache.clear()
 
 
 @pytest.fixture

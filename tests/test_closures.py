@@ -5,14 +5,12 @@ it closed. Visits already booked on it are listed for staff to deal with."""
 import datetime as dt
 
 import pytest
-import time_machine
-from django.core.cache import cache
 
 from appointments.closures import closure_add
 from appointments.models import Appointment, ClinicClosure
 from appointments.services import appointment_create_manual
-from dentalai.clinic_time import clinic_zone
 from dentalai.models import AuditEntry
+from tests.clinic_clock import at, clinic_clock_stopped_at
 
 pytestmark = pytest.mark.django_db
 
@@ -23,21 +21,14 @@ CLOSED = dt.date(2031, 1, 8)  # a Wednesday
 
 @pytest.fixture(autouse=True)
 def frozen(settings):
-    settings.CLINIC_TIME_ZONE = "America/New_York"
-    cache.clear()
-    with time_machine.travel(NOW, tick=False):
+    with clinic_clock_stopped_at(settings, NOW):
         yield
-    cache.clear()
 
 
 @pytest.fixture
 def staff(client, manager):
     client.force_login(manager)
     return client
-
-
-def at(day: dt.date, hour: int) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour), tzinfo=clinic_zone())
 
 
 def test_staff_close_a_day_and_it_leaves_the_booking_page(staff, client, manager, clinic):

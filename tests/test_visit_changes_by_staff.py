@@ -6,17 +6,15 @@ grid with its service, shades the past and marks now."""
 import datetime as dt
 
 import pytest
-import time_machine
-from django.core.cache import cache
 
 from appointments.choices import AppointmentStatus, ChangedBy
 from appointments.services import appointment_create_manual
 from campaigns.choices import MessageKind
 from campaigns.models import Interaction
-from dentalai.clinic_time import clinic_zone
 from dentalai.models import AuditEntry
 from messaging.models import OutboxMessage
 from messaging.visits import visit_confirmation_send
+from tests.clinic_clock import at, clinic_clock_stopped_at
 from tests.scheduler_fixtures import q_sync
 
 __all__ = ["q_sync"]  # fixture, used by name
@@ -31,21 +29,14 @@ TUESDAY = dt.date(2031, 1, 7)
 
 @pytest.fixture(autouse=True)
 def frozen(settings):
-    settings.CLINIC_TIME_ZONE = "America/New_York"
-    cache.clear()
-    with time_machine.travel(NOW, tick=False):
+    with clinic_clock_stopped_at(settings, NOW):
         yield
-    cache.clear()
 
 
 @pytest.fixture
 def staff(client, manager):
     client.force_login(manager)
     return client
-
-
-def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=clinic_zone())
 
 
 def visit(manager, clinic, start, service="cleaning", provider="hygienist", **fields):
