@@ -72,8 +72,7 @@ class Lexical:
         out = np.zeros(len(self.idf), dtype=np.float32)
         for index, n in counts.items():
             out[index] = (1 + np.log(n)) * self.idf[index]
-        norm = np.linalg.norm(out)
-        return out / norm if norm else out
+        return unit(out)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
